@@ -127,7 +127,9 @@ class Teacher:
         if self.kind == "isotropic":
             return f"isotropic teacher, teacher_var={self.teacher_var:g}"
         if self.kind == "power_law":
-            return f"power-law teacher, exponent={self.exponent:g}, teacher_var={self.teacher_var:g}"
+            return (
+                f"power-law teacher, exponent={self.exponent:g}, teacher_var={self.teacher_var:g}"
+            )
         return f"{self.kind} teacher, teacher_var={self.teacher_var:g}"
 
     def to_dict(self) -> dict:

@@ -1,0 +1,122 @@
+r"""Sampling the generative data model of ``MODEL.md`` §2 with explicit, nested randomness.
+
+=========  ================  ================================================
+symbol     name              meaning
+=========  ================  ================================================
+M          ``latent_dim``    latent dimension
+P          ``n_samples``     number of training samples (the paper's T)
+x          ``latent``        latent features, x ~ N(0, Λ), shape (P, M)
+w          ``weights``       teacher weights, shape (M,)
+σ_ε²       ``noise_var``     label-noise variance
+=========  ================  ================================================
+
+Randomness (DESIGN.md practice 3). Every function takes ``rng``: an ``int``, a
+:class:`numpy.random.SeedSequence` or a :class:`numpy.random.Generator`. Matrices of i.i.d. normal
+rows are drawn in fixed blocks of :data:`ROW_BLOCK` rows, block *b* from its own child stream of
+the given seed sequence, so that
+
+* the first *n* rows of a draw of *n' > n* rows equal a draw of *n* rows (draws are nested), and
+* a block can be regenerated on its own, on any worker, without drawing the rows before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .spec import ModelSpec
+from .spectrum import Spectrum
+
+__all__ = [
+    "ROW_BLOCK",
+    "as_seed_sequence",
+    "child_sequence",
+    "standard_normal_rows",
+    "sample_latent",
+    "sample_teacher",
+    "sample_labels",
+]
+
+#: Rows per independently seeded block in :func:`standard_normal_rows`.
+ROW_BLOCK = 256
+
+#: Stream labels used below a seed's sequence (fixed forever: changing them changes every number).
+STREAM_TEACHER, STREAM_FEATURES, STREAM_INPUTS, STREAM_NOISE, STREAM_TEST, STREAM_TEST_NOISE = (
+    range(6)
+)
+
+
+def as_seed_sequence(rng: int | np.random.SeedSequence | np.random.Generator | None):
+    """Turn ``rng`` into a :class:`~numpy.random.SeedSequence`.
+
+    An ``int`` seeds a new sequence; a ``SeedSequence`` is used as is; a ``Generator`` gives up
+    128 bits of entropy (so the result depends on its state, reproducibly).
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(
+            int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63))
+        )
+    if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0:
+        raise ValueError(
+            "'rng' must be a non-negative int, a numpy SeedSequence or a numpy Generator. "
+            f"Got {rng!r} instead."
+        )
+    return np.random.SeedSequence(int(rng))
+
+
+def child_sequence(seq: np.random.SeedSequence, *keys: int) -> np.random.SeedSequence:
+    """The child of ``seq`` with ``keys`` appended to its spawn key (independent of spawn order)."""
+    return np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + tuple(keys))
+
+
+def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def standard_normal_rows(seq: np.random.SeedSequence, n_rows: int, n_cols: int) -> np.ndarray:
+    """I.i.d. N(0, 1) matrix of shape ``(n_rows, n_cols)``, nested in ``n_rows``.
+
+    Block *b* (rows ``b*ROW_BLOCK`` to ``(b+1)*ROW_BLOCK``) comes from ``child_sequence(seq, b)``.
+    """
+    out = np.empty((n_rows, n_cols))
+    for start in range(0, n_rows, ROW_BLOCK):
+        stop = min(start + ROW_BLOCK, n_rows)
+        _generator(child_sequence(seq, start // ROW_BLOCK)).standard_normal(out=out[start:stop])
+    return out
+
+
+def sample_latent(spectrum: Spectrum, n_samples: int, rng) -> np.ndarray:
+    r"""Latent data :math:`x_\mu \sim N(0, \Lambda)`, shape ``(n_samples, latent_dim)``, nested in P.
+
+    Examples
+    --------
+    >>> from scalinglaws import Spectrum
+    >>> x = sample_latent(Spectrum.power_law(latent_dim=3, alpha=1.0), 5, rng=0)
+    >>> x.shape
+    (5, 3)
+    """
+    n_samples = check_positive_int("n_samples", n_samples)
+    z = standard_normal_rows(as_seed_sequence(rng), n_samples, spectrum.latent_dim)
+    z *= np.sqrt(spectrum.eigenvalues)
+    return z
+
+
+def sample_teacher(spec: ModelSpec, rng) -> np.ndarray:
+    r"""Teacher weights w, shape ``(latent_dim,)``: :math:`w_I \sim N(0, \bar w_I^2)` or fixed."""
+    if not spec.teacher.is_random:
+        return np.array(spec.teacher.weights)
+    z = _generator(as_seed_sequence(rng)).standard_normal(spec.latent_dim)
+    return z * np.sqrt(spec.teacher_variances())
+
+
+def sample_labels(latent: np.ndarray, weights: np.ndarray, noise_var: float, rng) -> np.ndarray:
+    r"""Labels :math:`y = x \cdot w + \varepsilon`, :math:`\varepsilon \sim N(0, \sigma_\varepsilon^2)`.
+
+    ``latent`` has shape ``(n_samples, latent_dim)``; returns shape ``(n_samples,)``, nested in P.
+    """
+    y = latent @ weights
+    if noise_var > 0:
+        y += np.sqrt(noise_var) * _generator(as_seed_sequence(rng)).standard_normal(y.shape[0])
+    return y
