@@ -1,6 +1,6 @@
 """The one place for argument checks and their messages.
 
-Every check raises :class:`ValueError` (or :class:`TypeError` for a wrong kind of object) with a
+Every check raises :class:`InputError` (a :class:`ValueError`) with a
 single line of the form ``"'name' must be <expectation>. Got <value> instead."``, so that the CLI
 can print it as is and library users see which parameter was wrong.
 """
@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = [
+    "InputError",
     "NumericalWarning",
     "check_positive_int",
     "check_positive_float",
@@ -24,6 +25,10 @@ __all__ = [
     "check_choice",
     "warn_numerical",
 ]
+
+
+class InputError(ValueError):
+    """Bad input from the user: a one-line message naming the parameter (CLI: exit status 2)."""
 
 
 class NumericalWarning(UserWarning):
@@ -40,8 +45,8 @@ def _fmt(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fail(name: str, expectation: str, value: object) -> ValueError:
-    return ValueError(f"'{name}' must be {expectation}. Got {_fmt(value)} instead.")
+def _fail(name: str, expectation: str, value: object) -> InputError:
+    return InputError(f"'{name}' must be {expectation}. Got {_fmt(value)} instead.")
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
@@ -93,7 +98,7 @@ def check_positive_array(name: str, value: object, *, ndim: int = 1) -> np.ndarr
         raise _fail(name, f"a non-empty {ndim}-D array of finite numbers > 0", value)
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         bad = arr[~(np.isfinite(arr) & (arr > 0))].ravel()[0]
-        raise ValueError(
+        raise InputError(
             f"'{name}' must contain only finite numbers > 0. Got {float(bad)!r} among its "
             f"{arr.size} entries instead."
         )

@@ -52,7 +52,7 @@ from numpy.polynomial.legendre import leggauss
 from scipy.special import erf as _erf
 from scipy.special import ndtr as _ndtr
 
-from ._validation import check_choice, check_positive_int
+from ._validation import check_choice, check_positive_int, warn_numerical
 
 __all__ = [
     "Activation",
@@ -67,7 +67,7 @@ __all__ = [
 #: Memory budget (bytes) for the temporary node arrays of one quadrature chunk.
 _CHUNK_BYTES = 100_000_000
 #: Node ladder used by the automatic node count (nodes per sector in φ and in r).
-_NODE_LADDER = (16, 24, 32, 48, 64, 96, 128)
+_NODE_LADDER = (12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192)
 
 
 def gauss_hermite(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -125,11 +125,19 @@ def radial_gauss_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 def _automatic_nodes(variance: np.ndarray) -> np.ndarray:
     """Nodes per sector for a pair whose larger variance is ``variance`` (σ varying on scale 1).
 
-    Calibrated on the erf and tanh kernels: about 1e-13 absolute error up to c = 10 and 1e-12 up
-    to c = 40; the number grows like √c because σ(√c r cos φ) sharpens near r = 0.
+    Calibrated on tanh, erf, gelu and sin against 160-node results: 12 + 10√c nodes, rounded up
+    the ladder, keep the absolute error below 1e-12 for c up to 100 (the count grows like √c
+    because σ(√c r cos φ) sharpens near r = 0). Beyond the ladder a warning is issued.
     """
-    want = 20.0 + 8.0 * np.sqrt(np.maximum(variance, 0.0))
+    want = 12.0 + 10.0 * np.sqrt(np.maximum(variance, 0.0))
     ladder = np.asarray(_NODE_LADDER)
+    if np.any(want > ladder[-1]):
+        warn_numerical(
+            f"Pre-activation variances up to {float(np.max(variance)):.3g} need more than "
+            f"{ladder[-1]} quadrature nodes for 1e-12 accuracy; the kernel may be inaccurate. "
+            "Pass 'quadrature_nodes' explicitly or rescale the features.",
+            stacklevel=5,
+        )
     return ladder[np.minimum(np.searchsorted(ladder, want), ladder.size - 1)]
 
 
@@ -176,8 +184,9 @@ def gaussian_expectation(
         Variances (≥ 0) and covariance of (h_1, h_2), broadcast together; ρ is clipped to [-1, 1].
     n_nodes : int, optional
         Nodes per sector in φ and in r (``4 * n_nodes**2`` evaluations of f and of g per pair).
-        Default: chosen per pair from max(c11, c22) (16 to 128 nodes), which gives about 1e-13
-        absolute accuracy for σ that vary on a unit scale (tanh, erf, gelu) up to c ≈ 10.
+        Default: chosen per pair from c = max(c11, c22) (12 + 10√c nodes, rounded up to at most
+        192), which gives 1e-12 absolute accuracy or better for σ that vary on a unit scale
+        (tanh, erf, gelu, sin) up to c ≈ 100, and warns for larger c.
 
     Returns
     -------
@@ -188,10 +197,10 @@ def gaussian_expectation(
     shape = c11.shape
     v1, v2, cov = c11.ravel(), c22.ravel(), c12.ravel()
     s1, s2 = np.sqrt(v1), np.sqrt(v2)
-    scale = s1 * s2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(scale > 0, cov / np.where(scale > 0, scale, 1.0), 0.0)
-    theta = np.arccos(np.clip(rho, -1.0, 1.0))
+    # θ = arccos ρ from the 2×2 determinant: exactly 0 (π) when c12 = ±√(c11 c22) in floating point.
+    det = np.maximum(v1 * v2 - cov * cov, 0.0)
+    theta = np.arctan2(np.sqrt(det), cov)
+    theta = np.where((v1 > 0) & (v2 > 0), theta, np.pi / 2)  # a zero variance: θ is arbitrary
     if n_nodes is None:
         counts = _automatic_nodes(np.maximum(v1, v2))
     else:
@@ -390,13 +399,14 @@ class Activation:
         r"""Feature second moments :math:`K_{jk} = E[\sigma(h_j)\sigma(h_k)]`, h ~ N(0, C).
 
         ``MODEL.md`` §4: C = UΛUᵀ is the pre-activation covariance, of shape (n, n); the result
-        has shape (n, n). The diagonal uses :meth:`second_moment` (exact ρ = 1); quadrature
-        activations compute only the upper triangle.
+        has shape (n, n). Only the upper triangle of C is read, so the result is exactly symmetric;
+        the diagonal uses :meth:`second_moment` (exact ρ = 1).
         """
         cov = np.asarray(covariance, dtype=np.float64)
         diag = np.diag(cov).copy()
         if self._kernel is not None:
-            out = self._kernel(diag[:, None], diag[None, :], cov)
+            upper = np.triu(cov) + np.triu(cov, 1).T  # read one triangle, as the quadrature does
+            out = self._kernel(diag[:, None], diag[None, :], upper)
         else:
             rows, cols = np.triu_indices(cov.shape[0], k=1)
             vals = self._expect(self._sigma, self._sigma, diag[rows], diag[cols], cov[rows, cols])

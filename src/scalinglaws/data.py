@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import InputError, check_positive_int
 from .spec import ModelSpec
 from .spectrum import Spectrum
 
@@ -59,7 +59,7 @@ def as_seed_sequence(rng: int | np.random.SeedSequence | np.random.Generator | N
             int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63))
         )
     if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0:
-        raise ValueError(
+        raise InputError(
             "'rng' must be a non-negative int, a numpy SeedSequence or a numpy Generator. "
             f"Got {rng!r} instead."
         )
@@ -116,7 +116,10 @@ def sample_labels(latent: np.ndarray, weights: np.ndarray, noise_var: float, rng
 
     ``latent`` has shape ``(n_samples, latent_dim)``; returns shape ``(n_samples,)``, nested in P.
     """
-    y = latent @ weights
+    y = np.empty(latent.shape[0])
+    for start in range(0, latent.shape[0], ROW_BLOCK):  # row by row, not BLAS: each y_μ is then
+        block = latent[start : start + ROW_BLOCK]  # bit-identical whatever the number of rows
+        y[start : start + ROW_BLOCK] = np.sum(block * weights, axis=1)
     if noise_var > 0:
         y += np.sqrt(noise_var) * _generator(as_seed_sequence(rng)).standard_normal(y.shape[0])
     return y

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.linalg as sla
 
-from ._validation import check_float_list
+from ._validation import InputError, check_float_list
 
 __all__ = [
     "EIGH_MIN_RIDGES",
@@ -79,7 +79,7 @@ def fit_ridge(features: np.ndarray, targets: np.ndarray, ridges: Sequence[float]
     phi = np.asarray(features, dtype=np.float64)
     y = np.asarray(targets, dtype=np.float64)
     if phi.ndim != 2 or y.shape != (phi.shape[0],):
-        raise ValueError(
+        raise InputError(
             "'features' must have shape (n_samples, n_features) and 'targets' shape (n_samples,). "
             f"Got {phi.shape} and {y.shape} instead."
         )

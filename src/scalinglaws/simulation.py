@@ -98,7 +98,8 @@ def simulate_seed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One seed of the grid from the seed's own sequence ``seq``.
 
-    Returns ``(test_mse, excess)``, each of shape (len(n_features), len(n_samples), n_ridges).
+    Returns ``(test_mse, excess)``, each of shape (len(n_features), len(n_samples), n_ridges);
+    with ``loss="monte_carlo"`` also the Monte-Carlo standard errors of both estimates.
     """
     timer = timer or StageTimer()
     t = time.perf_counter()
@@ -115,10 +116,11 @@ def simulate_seed(
 
     evaluate = _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer)
     shape = (len(grid.n_features), len(grid.n_samples), grid.ridges.size)
-    test_mse, excess = np.full(shape, np.nan), np.full(shape, np.nan)
+    outputs = [np.full(shape, np.nan) for _ in range(4 if loss == "monte_carlo" else 2)]
 
     def record(i: int, j: int, theta: np.ndarray) -> None:
-        test_mse[i, j], excess[i, j] = evaluate(theta, grid.n_features[i])
+        for out, value in zip(outputs, evaluate(theta, grid.n_features[i]), strict=True):
+            out[i, j] = value
         if on_cell is not None:
             on_cell()
 
@@ -126,7 +128,39 @@ def simulate_seed(
         record(i, j, theta)
     for j, i, theta in _dual_cells(phi, y, grid, timer):
         record(i, j, theta)
-    return test_mse, excess
+    return tuple(outputs)
+
+
+#: Rows (primal) or columns (dual) per block of the running Grams. Blocks are fixed multiples of
+#: this size, plus one partial block at the cell's edge, so a cell's Gram is summed in the same
+#: order whatever grid it sits in (bit-for-bit the same, barring BLAS blocking choices).
+GRAM_BLOCK = 256
+
+
+class _RunningGram:
+    """Leading-prefix Grams Σ_b B_bᵀB_b of a matrix, summed over fixed blocks along one axis."""
+
+    def __init__(self, blocks, width: int) -> None:
+        self._blocks = blocks  # blocks(start, stop) -> (block of shape (stop-start, width), rhs)
+        self._gram, self._rhs, self._done = np.zeros((width, width)), np.zeros(width), 0
+
+    def at(self, length: int):
+        """(Gram, rhs) of the first ``length`` rows of the blocked axis."""
+        full = (length // GRAM_BLOCK) * GRAM_BLOCK
+        while self._done < full:
+            self._add(self._gram, self._rhs, self._done, self._done + GRAM_BLOCK)
+            self._done += GRAM_BLOCK
+        if full == length:
+            return self._gram, self._rhs
+        gram, rhs = self._gram.copy(), self._rhs.copy()
+        self._add(gram, rhs, full, length)
+        return gram, rhs
+
+    def _add(self, gram, rhs, start, stop) -> None:
+        block, target = self._blocks(start, stop)
+        gram += block.T @ block
+        if target is not None:
+            rhs += block.T @ target
 
 
 def _primal_cells(phi, y, grid: _Grid, timer: StageTimer):
@@ -134,13 +168,10 @@ def _primal_cells(phi, y, grid: _Grid, timer: StageTimer):
     cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
     if cols == 0:
         return
-    gram, rhs, done = np.zeros((cols, cols)), np.zeros(cols), 0
+    running = _RunningGram(lambda a, b: (phi[a:b, :cols], y[a:b]), cols)
     for j, p in enumerate(grid.n_samples):
         t = time.perf_counter()
-        block = phi[done:p, :cols]
-        gram += block.T @ block
-        rhs += block.T @ y[done:p]
-        done = p
+        gram, rhs = running.at(p)
         t = timer.add("gram", t)
         for i, n in enumerate(grid.n_features):
             if n > p:
@@ -158,12 +189,10 @@ def _dual_cells(phi, y, grid: _Grid, timer: StageTimer):
     rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
     if rows == 0:
         return
-    gram, done = np.zeros((rows, rows)), 0
+    running = _RunningGram(lambda a, b: (phi[:rows, a:b].T, None), rows)
     for i, n in enumerate(grid.n_features):
         t = time.perf_counter()
-        block = phi[:rows, done:n]
-        gram += block @ block.T
-        done = n
+        gram, _ = running.at(n)
         t = timer.add("gram", t)
         for j, p in enumerate(grid.n_samples):
             if p >= n:
@@ -192,9 +221,14 @@ def _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer):
         def evaluate(theta, n):
             t0 = time.perf_counter()
             pred = phi_test[:, :n] @ theta
+            sq_noisy = (pred - y_test[:, None]) ** 2
+            sq_clean = (pred - clean[:, None]) ** 2
+            root_n = np.sqrt(n_test)
             out = (
-                np.mean((pred - y_test[:, None]) ** 2, axis=0),
-                np.mean((pred - clean[:, None]) ** 2, axis=0),
+                sq_noisy.mean(axis=0),
+                sq_clean.mean(axis=0),
+                sq_noisy.std(axis=0, ddof=1) / root_n,
+                sq_clean.std(axis=0, ddof=1) / root_n,
             )
             timer.add("loss", t0)
             return out
@@ -266,7 +300,9 @@ def simulate(
     xarray.Dataset
         ``test_mse`` and ``excess`` with dims (n_features, n_samples, ridge, seed); their
         mean over seeds ``*_mean`` and standard error ``*_sem`` (NaN with one seed) with dims
-        (n_features, n_samples, ridge). ``attrs`` hold the spec (JSON), loss method and root seed.
+        (n_features, n_samples, ridge). With ``loss="monte_carlo"`` also ``test_mse_mc_se`` and
+        ``excess_mc_se``: the standard error of each seed's test-set estimate. ``attrs`` hold the
+        spec (JSON), loss method and root seed.
 
     Examples
     --------
@@ -301,17 +337,22 @@ def simulate(
 
     results = [
         simulate_seed(
-            spec, grid, child_sequence(root, s), loss=loss, n_test=n_test, timer=timer,
+            spec,
+            grid,
+            child_sequence(root, s),
+            loss=loss,
+            n_test=n_test,
+            timer=timer,
             on_cell=on_cell,
         )
         for s in seed_list
     ]
-    test_mse = np.stack([r[0] for r in results], axis=-1)
-    excess = np.stack([r[1] for r in results], axis=-1)
+    dims = ("n_features", "n_samples", "ridge", "seed")
+    names = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
     ds = xr.Dataset(
         {
-            "test_mse": (("n_features", "n_samples", "ridge", "seed"), test_mse),
-            "excess": (("n_features", "n_samples", "ridge", "seed"), excess),
+            name: (dims, np.stack([r[k] for r in results], axis=-1))
+            for k, name in enumerate(names[: len(results[0])])
         },
         coords={
             "n_features": list(grid.n_features),

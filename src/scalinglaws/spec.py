@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import (
+    InputError,
     check_nonnegative_float,
     check_positive_float,
 )
@@ -59,7 +60,7 @@ class Teacher:
         r"""Random teacher with :math:`\bar w_I^2 = \sigma_w^2 I^{-\beta} / \sum_J J^{-\beta}`."""
         beta = float(exponent)
         if not np.isfinite(beta):
-            raise ValueError(f"'exponent' must be a finite number. Got {exponent!r} instead.")
+            raise InputError(f"'exponent' must be a finite number. Got {exponent!r} instead.")
         return cls(
             kind="power_law",
             teacher_var=check_positive_float("teacher_var", teacher_var),
@@ -71,7 +72,7 @@ class Teacher:
         """Random teacher with per-direction variances w̄_I² ≥ 0, shape ``(latent_dim,)``."""
         arr = np.array(variances, dtype=np.float64)
         if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ValueError(
+            raise InputError(
                 "'variances' must be a non-empty 1-D array of finite numbers >= 0. "
                 f"Got shape {arr.shape} instead."
             )
@@ -83,7 +84,7 @@ class Teacher:
         """A fixed teacher weight vector w, shape ``(latent_dim,)``."""
         arr = np.array(weights, dtype=np.float64)
         if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
-            raise ValueError(
+            raise InputError(
                 "'weights' must be a non-empty 1-D array of finite numbers. "
                 f"Got shape {arr.shape} instead."
             )
@@ -117,7 +118,7 @@ class Teacher:
         """Raise if an explicit teacher array does not have ``latent_dim`` entries."""
         if self._array is not None and self._array.size != latent_dim:
             name = "weights" if self.kind == "fixed" else "variances"
-            raise ValueError(
+            raise InputError(
                 f"'{name}' must have latent_dim={latent_dim} entries. "
                 f"Got {self._array.size} instead."
             )

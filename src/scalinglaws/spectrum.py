@@ -28,6 +28,7 @@ from functools import cached_property
 import numpy as np
 
 from ._validation import (
+    InputError,
     check_positive_array,
     check_positive_float,
     check_positive_int,
@@ -105,7 +106,7 @@ class Spectrum:
         if self._explicit is not None:
             return self._explicit
         if self.latent_dim > MAX_MATERIALIZED_DIM:
-            raise ValueError(
+            raise InputError(
                 f"'latent_dim' must be at most {MAX_MATERIALIZED_DIM} to build the eigenvalue "
                 f"array (sampling needs it). Got {self.latent_dim} instead; the theory handles "
                 "larger M without building it."

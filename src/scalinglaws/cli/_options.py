@@ -1,0 +1,130 @@
+"""Options shared by subcommands, and the translation from options to a :class:`ModelSpec`."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from ..activations import ACTIVATION_NAMES
+from ..spec import ModelSpec, Teacher
+from ..spectrum import Spectrum
+
+
+class NumberList(click.ParamType):
+    """A comma-separated list of numbers, e.g. ``100,200`` or ``0,1e-3``."""
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+        self.name = "list of " + ("integers" if kind is int else "numbers")
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list | tuple):
+            return list(value)
+        items = [item.strip() for item in str(value).split(",") if item.strip()]
+        if not items:
+            self.fail(f"expected a comma-separated {self.name}, got {value!r}", param, ctx)
+        out = []
+        for item in items:
+            try:
+                number = float(item)
+            except ValueError:
+                self.fail(f"expected a comma-separated {self.name}, got {item!r}", param, ctx)
+            if self.kind is int:
+                if not number.is_integer():
+                    self.fail(f"expected integers, got {item!r}", param, ctx)
+                number = int(number)
+            out.append(number)
+        return out
+
+
+INT_LIST = NumberList(int)
+FLOAT_LIST = NumberList(float)
+
+
+def model_options(func):
+    """--latent-dim, --alpha, --lambda-plus, --teacher-var, --noise-var, --feature-var, --activation."""
+    options = [
+        click.option("--latent-dim", "-M", type=int, required=True, help="Latent dimension M."),
+        click.option("--alpha", "-a", type=float, required=True, help="Power-law exponent α."),
+        click.option(
+            "--lambda-plus",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Largest eigenvalue λ_+.",
+        ),
+        click.option(
+            "--teacher-var",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Teacher variance σ_w² (isotropic teacher).",
+        ),
+        click.option(
+            "--noise-var",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="Label-noise variance σ_ε².",
+        ),
+        click.option(
+            "--feature-var",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Feature-weight variance σ_u².",
+        ),
+        click.option(
+            "--activation",
+            default="linear",
+            show_default=True,
+            type=click.Choice(ACTIVATION_NAMES),
+            help="Feature nonlinearity σ.",
+        ),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), func)
+
+
+def grid_options(func):
+    """--n-features, --n-samples, --ridge (comma-separated lists)."""
+    options = [
+        click.option(
+            "--n-features",
+            "-N",
+            type=INT_LIST,
+            required=True,
+            help="Numbers of features N, comma-separated.",
+        ),
+        click.option(
+            "--n-samples",
+            "-P",
+            type=INT_LIST,
+            required=True,
+            help="Numbers of training samples P, comma-separated.",
+        ),
+        click.option(
+            "--ridge",
+            type=FLOAT_LIST,
+            default="0",
+            show_default=True,
+            help="Ridges γ (sum-of-squares convention), comma-separated.",
+        ),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), func)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def spec_from_options(
+    *, latent_dim, alpha, lambda_plus, teacher_var, noise_var, feature_var, activation, **_
+) -> ModelSpec:
+    """Build the validated :class:`ModelSpec` the model options describe."""
+    return ModelSpec(
+        spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=alpha, lambda_plus=lambda_plus),
+        teacher=Teacher.isotropic(teacher_var),
+        noise_var=noise_var,
+        activation=activation,
+        feature_var=feature_var,
+    )

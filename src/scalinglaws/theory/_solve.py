@@ -1,0 +1,115 @@
+r"""Vectorized bracketed root finding and minimization (many independent scalar problems at once).
+
+Both work on arrays of brackets and call the objective only on the problems still active, with
+their indices, so the objective can pick per-problem parameters. They are written here (rather than
+taken from ``scipy.optimize.elementwise``, which needs SciPy >= 1.15) so that the core dependency
+floor stays at SciPy 1.10.
+
+- :func:`bracketed_root`: Chandrupatla's method (inverse quadratic interpolation with a bisection
+  safeguard), guaranteed to converge on a valid bracket.
+- :func:`golden_minimum`: golden-section search on a bracket that contains a minimum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["bracketed_root", "golden_minimum"]
+
+_EPS = np.finfo(np.float64).eps
+_INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
+
+Objective = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def bracketed_root(
+    func: Objective,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    xtol: float = 1e-15,
+    maxiter: int = 200,
+) -> np.ndarray:
+    """Roots of ``func(x, idx)`` in ``[lower, upper]`` elementwise, shape of ``lower``.
+
+    ``func(x, idx)`` returns the residuals at points ``x`` of the problems ``idx`` (flat indices);
+    the residual must change sign over each bracket (a zero at an endpoint is accepted). Stops when
+    the bracket is narrower than ``xtol + 4 eps |x|``.
+    """
+    a = np.array(lower, dtype=np.float64).ravel()
+    b = np.array(upper, dtype=np.float64).ravel()
+    idx_all = np.arange(a.size)
+    fa, fb = func(a, idx_all), func(b, idx_all)
+    root = np.where(np.abs(fa) <= np.abs(fb), a, b)
+    active = (fa != 0) & (fb != 0)
+    c, fc = a.copy(), fa.copy()
+    t = np.full(a.size, 0.5)
+    for _ in range(maxiter):
+        ia = np.flatnonzero(active)
+        if ia.size == 0:
+            break
+        xt = a[ia] + t[ia] * (b[ia] - a[ia])
+        ft = func(xt, ia)
+        same = np.sign(ft) == np.sign(fa[ia])
+        c[ia] = np.where(same, a[ia], b[ia])
+        fc[ia] = np.where(same, fa[ia], fb[ia])
+        b[ia] = np.where(same, b[ia], a[ia])
+        fb[ia] = np.where(same, fb[ia], fa[ia])
+        a[ia], fa[ia] = xt, ft
+        best_a = np.abs(fa[ia]) < np.abs(fb[ia])
+        xm = np.where(best_a, a[ia], b[ia])
+        fm = np.where(best_a, fa[ia], fb[ia])
+        root[ia] = xm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tl = (xtol + 4.0 * _EPS * np.abs(xm)) / np.abs(b[ia] - c[ia])
+            done = (tl > 0.5) | (fm == 0) | ~np.isfinite(tl)
+            xi = (a[ia] - b[ia]) / (c[ia] - b[ia])
+            phi = (fa[ia] - fb[ia]) / (fc[ia] - fb[ia])
+            iqi = phi**2 < xi
+            iqi &= (1.0 - phi) ** 2 < 1.0 - xi
+            t_iqi = fa[ia] / (fb[ia] - fa[ia]) * fc[ia] / (fb[ia] - fc[ia]) + (c[ia] - a[ia]) / (
+                b[ia] - a[ia]
+            ) * fa[ia] / (fc[ia] - fa[ia]) * fb[ia] / (fc[ia] - fb[ia])
+        t_new = np.where(iqi & np.isfinite(t_iqi), t_iqi, 0.5)
+        t[ia] = np.clip(t_new, np.minimum(tl, 0.5), np.maximum(1.0 - tl, 0.5))
+        active[ia[done]] = False
+    return root.reshape(np.shape(lower))
+
+
+def golden_minimum(
+    func: Objective,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    xtol: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minimizers and minima of ``func(x, idx)`` on ``[lower, upper]`` elementwise.
+
+    Golden-section search, so each bracket should contain a single local minimum; it shrinks by
+    the golden ratio per step until narrower than ``xtol``. Returns ``(x_min, f_min)``.
+    """
+    a = np.array(lower, dtype=np.float64).ravel()
+    b = np.array(upper, dtype=np.float64).ravel()
+    idx = np.arange(a.size)
+    x1 = b - _INV_PHI * (b - a)
+    x2 = a + _INV_PHI * (b - a)
+    f1, f2 = func(x1, idx), func(x2, idx)
+    n_steps = int(np.ceil(np.log(max(np.max(b - a, initial=0.0), xtol) / xtol) / -np.log(_INV_PHI)))
+    for _ in range(n_steps):
+        left = f1 <= f2
+        b = np.where(left, x2, b)
+        a = np.where(left, a, x1)
+        x_new = np.where(left, b - _INV_PHI * (b - a), a + _INV_PHI * (b - a))
+        f_new = func(x_new, idx)
+        x2, f2, x1, f1 = (
+            np.where(left, x1, x_new),
+            np.where(left, f1, f_new),
+            np.where(left, x_new, x2),
+            np.where(left, f_new, f2),
+        )
+    take1 = f1 <= f2
+    x_min = np.where(take1, x1, x2).reshape(np.shape(lower))
+    f_min = np.where(take1, f1, f2).reshape(np.shape(lower))
+    return x_min, f_min

@@ -1,0 +1,199 @@
+r"""Power-law asymptotics, regimes and local slopes of the theory loss (``MODEL.md`` §5).
+
+For :math:`1 \ll n = \min(N,P) \ll M` and a power-law spectrum
+:math:`\lambda_I = \lambda_+ I^{-(1+\alpha)}`, the ridgeless κ and the excess loss are
+
+.. math::
+
+    \kappa_0 \approx \lambda_+ \Big(\frac{C_\alpha}{n}\Big)^{1+\alpha}, \qquad
+    \text{excess} \approx \frac{\sigma_w^2 \lambda_+}{M}\, C_\alpha^{1+\alpha}\,
+    \frac{n^{-\alpha}}{1 - n/m}, \qquad
+    C_\alpha = \frac{\pi}{(1+\alpha)\sin(\pi/(1+\alpha))}
+
+(isotropic teacher; m = max(N, P)). In the ridge-limited regime κ ≈ γ̃ and the excess falls as
+:math:`(\gamma/(NP))^{\alpha/(1+\alpha)}`.
+
+==========  ==================  ==============================================
+symbol      name                meaning
+==========  ==================  ==============================================
+N, P, M     ``n_features``, ``n_samples``, ``latent_dim``
+α           ``alpha``           spectral exponent (λ_I ∝ I^-(1+α))
+C_α         ``prefactor``       :func:`power_law_prefactor`
+λ_+         ``lambda_plus``     largest eigenvalue
+σ_w²        ``teacher_var``     teacher variance
+γ, γ̃, κ     ``ridge``, ``normalized_ridge``, ``kappa``
+==========  ==================  ==============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_choice, check_positive_float
+from ..spec import ModelSpec
+from .loss import _as_points, check_linear_spec, theory_loss
+
+__all__ = [
+    "power_law_prefactor",
+    "scaling_exponent",
+    "asymptotic_kappa",
+    "asymptotic_excess",
+    "LocalSlopes",
+    "local_slopes",
+    "regime",
+    "REGIMES",
+]
+
+#: Regime labels returned by :func:`regime`.
+REGIMES = (
+    "breakdown",
+    "ridge_limited",
+    "interpolation_peak",
+    "parameter_limited",
+    "data_limited",
+)
+
+
+def power_law_prefactor(alpha: object) -> np.ndarray | float:
+    r""":math:`C_\alpha = \Gamma(\tfrac{1}{1+\alpha})\Gamma(\tfrac{\alpha}{1+\alpha})/(1+\alpha)
+    = \pi / ((1+\alpha)\sin(\pi/(1+\alpha)))`; :math:`C_1 = \pi/2`. Shape of ``alpha``.
+
+    Defined by :math:`\int_0^\infty dx / (1 + x^{1+\alpha}) = C_\alpha` (``MODEL.md`` §5).
+    """
+    a = _as_points("alpha", alpha, allow_zero=False)
+    out = np.pi / ((1.0 + a) * np.sin(np.pi / (1.0 + a)))
+    return float(out) if out.ndim == 0 else out
+
+
+def scaling_exponent(alpha: float, *, ridge_limited: bool = False) -> float:
+    r"""Exponent of the excess loss in n = min(N, P) (or in N·P/γ when ridge-limited).
+
+    .. math:: \text{excess} \propto n^{-\alpha}, \qquad
+              \text{excess} \propto (\gamma/(NP))^{\alpha/(1+\alpha)} \text{ (ridge-limited)}
+
+    For the isotropic teacher (``MODEL.md`` §5).
+    """
+    a = check_positive_float("alpha", alpha)
+    return a / (1.0 + a) if ridge_limited else a
+
+
+def _power_law_parts(spec: ModelSpec) -> tuple[float, float, int]:
+    spectrum = spec.spectrum
+    if spectrum.kind != "power_law":
+        raise ValueError(
+            "'spec' must have a power-law spectrum for the asymptotic forms. "
+            f"Got a {spectrum.kind} spectrum instead."
+        )
+    return spectrum.alpha, spectrum.lambda_plus, spectrum.latent_dim
+
+
+def asymptotic_kappa(spec: ModelSpec, n: object) -> np.ndarray:
+    r"""Leading-order ridgeless κ, :math:`\lambda_+ (C_\alpha/n)^{1+\alpha}`, shape of ``n``."""
+    alpha, lam_plus, _ = _power_law_parts(check_linear_spec(spec))
+    n = _as_points("n", n, allow_zero=False)
+    return lam_plus * (power_law_prefactor(alpha) / n) ** (1.0 + alpha)
+
+
+def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) -> np.ndarray:
+    r"""Leading-order ridgeless excess (isotropic teacher), broadcast shape of N and P.
+
+    .. math:: \frac{\sigma_w^2\lambda_+}{M} C_\alpha^{1+\alpha}\frac{n^{-\alpha}}{1-n/m}
+
+    Valid for 1 ≪ n ≪ M; finite-M corrections are large for α ≤ 1 (``MODEL.md`` §5), so compare
+    simulations with :func:`~scalinglaws.theory.theory_loss`, not with this.
+    """
+    alpha, lam_plus, m_dim = _power_law_parts(check_linear_spec(spec))
+    if spec.teacher.kind != "isotropic":
+        raise ValueError(
+            "'spec' must have an isotropic teacher for the asymptotic excess. "
+            f"Got a {spec.teacher.kind} teacher instead."
+        )
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    n, m = np.minimum(nf, ns), np.maximum(nf, ns)
+    c = power_law_prefactor(alpha)
+    with np.errstate(divide="ignore"):
+        return spec.teacher.teacher_var * lam_plus / m_dim * c ** (1 + alpha) * n**-alpha / (
+            1.0 - n / m
+        )
+
+
+@dataclass(frozen=True)
+class LocalSlopes:
+    """Local exponents ``d log L / d log N`` (``n_features``) and ``d log L / d log P``
+    (``n_samples``) at fixed γ, each of the broadcast input shape."""
+
+    n_features: np.ndarray
+    n_samples: np.ndarray
+
+
+def local_slopes(
+    spec: ModelSpec,
+    n_features: object,
+    n_samples: object,
+    ridge: object = 0.0,
+    *,
+    quantity: str = "test_mse",
+    step: float = 1e-3,
+    method: str = "auto",
+) -> LocalSlopes:
+    r"""Local slopes of the loss in log N and log P at fixed γ, by centred differences.
+
+    .. math:: \frac{\partial \log L}{\partial \log N} \approx
+              \frac{\log L(N e^{h}) - \log L(N e^{-h})}{2h}
+
+    with h = ``step`` (truncation error O(h²) ≈ 1e-7 for h = 1e-3; κ is solved to ~1e-14 so
+    rounding adds ~1e-10). ``quantity`` is ``"test_mse"`` or ``"excess"``. Not meaningful across
+    the non-smooth points N = P (γ = 0) and min(N, P) = M.
+    """
+    check_choice("quantity", quantity, ("test_mse", "excess"))
+    h = check_positive_float("step", step)
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    rg = _as_points("ridge", ridge, allow_zero=True)
+    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    up, down = np.exp(h), np.exp(-h)
+    stack_n = np.stack([nf * up, nf * down, nf, nf])
+    stack_p = np.stack([ns, ns, ns * up, ns * down])
+    res = theory_loss(spec, stack_n, stack_p, np.broadcast_to(rg, stack_n.shape), method=method)
+    log_l = np.log(getattr(res, quantity))
+    return LocalSlopes(
+        n_features=(log_l[0] - log_l[1]) / (2 * h),
+        n_samples=(log_l[2] - log_l[3]) / (2 * h),
+    )
+
+
+def regime(
+    spec: ModelSpec,
+    n_features: object,
+    n_samples: object,
+    ridge: object = 0.0,
+    *,
+    method: str = "auto",
+) -> np.ndarray:
+    r"""Which resource limits the loss at each point; array of labels from :data:`REGIMES`.
+
+    Rules, applied in this order, with κ, df₁, g, γ̃ from :func:`theory_loss`:
+
+    1. ``"breakdown"``: :math:`\mathrm{df}_1(\kappa) \ge M/2`, more than half of the latent
+       directions are resolved, so the power law has ended (plateau, or the noise floor; always
+       the case for γ = 0 and min(N, P) ≥ M).
+    2. ``"ridge_limited"``: :math:`\tilde\gamma \ge \kappa/2`, i.e.
+       :math:`(1-\mathrm{df}_1/N)(1-\mathrm{df}_1/P) \ge 1/2`: the ridge, not N or P, sets κ.
+    3. ``"interpolation_peak"``: :math:`\mathrm{df}_1(\kappa) \ge \max(N, P)/2`: the fit uses
+       at least half of the larger resource too, so the double-descent factor
+       :math:`1/(1 - \mathrm{df}_1/\max(N,P))` is at least 2 (ridgeless: N/P in [1/2, 2]).
+    4. ``"parameter_limited"`` if N < P, else ``"data_limited"``.
+
+    Returns a ``str`` array of the broadcast input shape.
+    """
+    res = theory_loss(spec, n_features, n_samples, ridge, method=method)
+    m = spec.latent_dim
+    larger = np.maximum(res.n_features, res.n_samples)
+    out = np.where(res.n_features < res.n_samples, "parameter_limited", "data_limited")
+    out = np.where(res.df1 >= larger / 2.0, "interpolation_peak", out)
+    out = np.where(res.normalized_ridge >= res.kappa / 2.0, "ridge_limited", out)
+    out = np.where(res.df1 >= m / 2.0, "breakdown", out)
+    return out.astype(f"<U{max(len(r) for r in REGIMES)}")

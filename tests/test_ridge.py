@@ -1,0 +1,129 @@
+"""Ridge solvers against independent routes: normal equations, pinv, SVD, primal = dual."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scalinglaws.ridge as ridge_mod
+from scalinglaws._validation import InputError
+from scalinglaws.ridge import fit_ridge, min_norm_solve, svd_ridge
+
+RIDGES = np.array([0.0, 1e-3, 1e-1, 1.0, 10.0])
+
+
+def power_law_features(rng, n_samples, n_features, exponent=1.0):
+    """Gaussian features with a decaying column scale, as random features of power-law data."""
+    scale = np.arange(1, n_features + 1) ** (-exponent / 2)
+    return rng.standard_normal((n_samples, n_features)) * scale
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60), (40, 40)])
+def test_ridge_primal_satisfies_normal_equations(shape):
+    rng = np.random.default_rng(0)
+    phi = power_law_features(rng, *shape)
+    y = rng.standard_normal(shape[0])
+    theta = fit_ridge(phi, y, RIDGES[1:])
+    for k, gamma in enumerate(RIDGES[1:]):
+        lhs = (phi.T @ phi + gamma * np.eye(shape[1])) @ theta[:, k]
+        # Residual of a backward-stable solve: a few eps times ||A|| ||θ||, hence 1e-10 relative.
+        np.testing.assert_allclose(lhs, phi.T @ y, rtol=0, atol=1e-10 * np.abs(phi.T @ y).max())
+
+
+@pytest.mark.parametrize("shape", [(20, 60), (5, 200)])
+def test_ridge_dual_equals_primal_formula(shape):
+    rng = np.random.default_rng(1)
+    phi = power_law_features(rng, *shape)
+    y = rng.standard_normal(shape[0])
+    theta = fit_ridge(phi, y, RIDGES[1:])  # N > P: solved through the dual Gram
+    for k, gamma in enumerate(RIDGES[1:]):
+        primal = np.linalg.solve(phi.T @ phi + gamma * np.eye(shape[1]), phi.T @ y)
+        # The two formulas are algebraically equal; the primal N×N system has condition
+        # (s_max + γ)/γ ≤ 1e5 here, so agreement to 1e-9 relative is the expected round-off.
+        np.testing.assert_allclose(theta[:, k], primal, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60), (40, 40), (41, 40), (39, 40)])
+def test_ridge_min_norm_matches_pinv(shape):
+    rng = np.random.default_rng(2)
+    phi = power_law_features(rng, *shape, exponent=2.0)
+    y = rng.standard_normal(shape[0])
+    theta = fit_ridge(phi, y, [0.0])[:, 0]
+    expected = np.linalg.pinv(phi) @ y
+    # pinv is SVD-based (independent of the Gram/LU/QR routes); near N = P the problem has
+    # condition ~1e5, so the two agree to about 1e-16 * 1e5 — 1e-8 leaves a safe margin.
+    np.testing.assert_allclose(theta, expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max())
+
+
+def test_ridge_min_norm_rank_deficient_equals_pinv():
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((80, 10))
+    phi = base @ rng.standard_normal((10, 30))  # rank 10 < min(80, 30)
+    y = rng.standard_normal(80)
+    theta = fit_ridge(phi, y, [0.0])[:, 0]
+    expected = np.linalg.pinv(phi) @ y
+    # Rank 10 with well-separated singular values: both routes cut the null space exactly.
+    np.testing.assert_allclose(theta, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_ridge_stable_at_interpolation_threshold():
+    """At N = P with power-law columns the Gram has condition ~1e16: the solver must not use it."""
+    rng = np.random.default_rng(4)
+    n = 300
+    phi = power_law_features(rng, n, n, exponent=3.0)
+    y = rng.standard_normal(n)
+    theta = fit_ridge(phi, y, [0.0, 1e-12])
+    reference = svd_ridge(phi, y, [0.0, 1e-12])
+    # LU / SVD routes on Φ itself are backward stable: relative agreement ~ eps * cond(Φ) ≈ 1e-8.
+    np.testing.assert_allclose(theta, reference, rtol=1e-6, atol=1e-9 * np.abs(reference).max())
+    assert np.all(np.isfinite(theta))
+
+
+def test_ridge_eigh_path_equals_cholesky_path(monkeypatch):
+    rng = np.random.default_rng(5)
+    phi = power_law_features(rng, 50, 30)
+    y = rng.standard_normal(50)
+    ridges = np.geomspace(1e-4, 10, 9)
+    monkeypatch.setattr(ridge_mod, "EIGH_MIN_RIDGES", 10**6)
+    by_cholesky = fit_ridge(phi, y, ridges)
+    monkeypatch.setattr(ridge_mod, "EIGH_MIN_RIDGES", 1)
+    by_eigh = fit_ridge(phi, y, ridges)
+    # Two factorizations of the same SPD systems (condition ≤ 1e6): 1e-9 relative.
+    np.testing.assert_allclose(by_eigh, by_cholesky, rtol=1e-9, atol=1e-12)
+
+
+def test_min_norm_solve_square_full_rank_is_exact_solution():
+    rng = np.random.default_rng(6)
+    phi = rng.standard_normal((30, 30))
+    y = rng.standard_normal(30)
+    theta = min_norm_solve(phi, y)
+    # A square well-conditioned system: the interpolation residual is round-off.
+    np.testing.assert_allclose(phi @ theta, y, rtol=0, atol=1e-11)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_samples=st.integers(2, 30),
+    n_features=st.integers(2, 30),
+    gamma=st.floats(1e-3, 1e2),
+    seed=st.integers(0, 2**16),
+)
+def test_ridge_primal_equals_dual_property(n_samples, n_features, gamma, seed):
+    rng = np.random.default_rng(seed)
+    phi = rng.standard_normal((n_samples, n_features))
+    y = rng.standard_normal(n_samples)
+    theta = fit_ridge(phi, y, [gamma])[:, 0]
+    primal = np.linalg.solve(phi.T @ phi + gamma * np.eye(n_features), phi.T @ y)
+    dual = phi.T @ np.linalg.solve(phi @ phi.T + gamma * np.eye(n_samples), y)
+    # Condition ≤ (30·30·4 + γ)/γ ≲ 1e7 for γ ≥ 1e-3: 1e-7 relative is a safe round-off bound.
+    scale = np.abs(primal).max() + 1e-300
+    np.testing.assert_allclose(theta, primal, rtol=1e-7, atol=1e-9 * scale)
+    np.testing.assert_allclose(primal, dual, rtol=1e-7, atol=1e-9 * scale)
+
+
+def test_fit_ridge_rejects_negative_ridge_and_bad_shapes():
+    phi, y = np.ones((3, 2)), np.ones(3)
+    with pytest.raises(InputError, match="'ridges' must be"):
+        fit_ridge(phi, y, [-1.0])
+    with pytest.raises(InputError, match="'features' must have shape"):
+        fit_ridge(phi, np.ones(4), [0.0])

@@ -1,0 +1,133 @@
+"""The grid engine: nested-draw consistency, exact vs Monte-Carlo loss, reference value."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scalinglaws import ModelSpec, Spectrum, Teacher
+from scalinglaws._validation import InputError
+from scalinglaws.data import as_seed_sequence, child_sequence
+from scalinglaws.features import draw_projection, linear_excess
+from scalinglaws.ridge import svd_ridge
+from scalinglaws.simulation import simulate, to_records
+
+REFERENCE = json.loads((Path(__file__).parent / "reference" / "simulation_reference.json").read_text())
+
+
+def power_spec(latent_dim=200, alpha=1.0, **kw):
+    return ModelSpec(spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=alpha), **kw)
+
+
+def test_cell_alone_equals_cell_inside_larger_grid():
+    spec = power_spec(latent_dim=300, noise_var=1e-3)
+    ridges = [0.0, 1e-3, 1.0]
+    big = simulate(spec, n_features=[20, 60, 150, 400], n_samples=[50, 100, 250, 500],
+                   ridges=ridges, n_seeds=3, rng=5)
+    for n, p in [(60, 100), (150, 100), (60, 250), (400, 250)]:
+        alone = simulate(spec, n_features=n, n_samples=p, ridges=ridges, seeds=[2], rng=5)
+        a = big.excess.sel(n_features=n, n_samples=p, seed=2).values
+        b = alone.excess.sel(n_features=n, n_samples=p, seed=2).values
+        # Same draws, same solver path; only BLAS blocking of the Gram can differ: 1e-12.
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def test_same_seed_same_numbers_whatever_the_other_seeds():
+    spec = power_spec()
+    all_seeds = simulate(spec, n_features=[30], n_samples=[60], n_seeds=4, rng=1)
+    one = simulate(spec, n_features=[30], n_samples=[60], seeds=[3], rng=1)
+    np.testing.assert_array_equal(all_seeds.excess.sel(seed=3), one.excess.sel(seed=3))
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "erf", "tanh"])
+def test_exact_loss_matches_monte_carlo_estimate(activation):
+    spec = power_spec(latent_dim=60, activation=activation, noise_var=0.01)
+    kw = dict(n_features=[15, 90], n_samples=[45], ridges=[0.0, 0.1], seeds=[0], rng=3)
+    exact = simulate(spec, **kw)
+    mc = simulate(spec, **kw, loss="monte_carlo", n_test=100_000)
+    for name in ("test_mse", "excess"):
+        z = (mc[name] - exact[name]) / mc[f"{name}_mc_se"]
+        # A 10^5-point estimate is within 4 of its standard errors of the exact value.
+        assert np.all(np.abs(z.values) < 4), (name, z.values)
+
+
+def test_test_mse_is_excess_plus_noise():
+    spec = power_spec(noise_var=0.3)
+    ds = simulate(spec, n_features=[10, 40], n_samples=[20, 80], ridges=[0, 1], n_seeds=2)
+    # By definition (MODEL.md §4); a float addition, exact to one ulp.
+    np.testing.assert_allclose(ds.test_mse - ds.excess, 0.3, rtol=1e-12)
+
+
+def test_reference_setting_mean_excess():
+    ref = REFERENCE["reference_excess_M2000_N200_P1000"]
+    s = ref["setting"]
+    spec = power_spec(latent_dim=s["latent_dim"], alpha=s["alpha"])
+    ds = simulate(spec, n_features=s["n_features"], n_samples=s["n_samples"], ridges=s["ridge"],
+                  n_seeds=s["n_seeds"], rng=s["rng"])
+    mean, sem = float(ds.excess_mean.squeeze()), float(ds.excess_sem.squeeze())
+    # The issue's value 7.0e-6 is a rounded theory value: the 20-seed mean must be within 4 SE.
+    assert abs(mean - ref["expected_mean_excess"]) < 4 * sem
+    # Our recorded measurement: same seeds, same numbers up to BLAS round-off across machines.
+    np.testing.assert_allclose(mean, ref["measured_mean_excess"], rtol=1e-6)
+    np.testing.assert_allclose(sem, ref["measured_sem"], rtol=1e-5)
+
+
+def test_interpolation_peak_cell_matches_svd_route():
+    """γ = 0 at N = P goes through a stable route; recompute that cell independently by SVD."""
+    spec = power_spec(latent_dim=400)
+    ds = simulate(spec, n_features=[150], n_samples=[150], ridges=[0.0], seeds=[0], rng=9)
+    seq = child_sequence(as_seed_sequence(9), 0)
+    from scalinglaws.data import sample_labels, sample_latent, sample_teacher
+
+    w = sample_teacher(spec, child_sequence(seq, 0))
+    u = draw_projection(spec, 150, child_sequence(seq, 1))
+    x = sample_latent(spec.spectrum, 150, child_sequence(seq, 2))
+    y = sample_labels(x, w, 0.0, child_sequence(seq, 3))
+    theta = svd_ridge(x @ u.T, y, [0.0])
+    expected = linear_excess(theta, u, spec.spectrum.eigenvalues, w)[0]
+    # At the interpolation peak cond(Φ) ~ 1e6: backward-stable routes agree to ~1e-9.
+    np.testing.assert_allclose(float(ds.excess.squeeze()), expected, rtol=1e-7)
+
+
+def test_linear_plateau_beyond_latent_dim():
+    """With N ≥ M and P ≥ M, linear features reach the OLS solution: excess independent of N."""
+    spec = power_spec(latent_dim=40, noise_var=0.01)
+    ds = simulate(spec, n_features=[60, 120], n_samples=[100], ridges=[0.0], seeds=[0])
+    vals = ds.excess.squeeze().values
+    # Both cells give the same predictor β = X⁺y (MODEL.md §5, breakdown): equal to round-off.
+    np.testing.assert_allclose(vals[0], vals[1], rtol=1e-8)
+
+
+def test_fixed_teacher_and_progress_callback():
+    spec = power_spec(latent_dim=20, teacher=Teacher.fixed(np.ones(20)))
+    calls = []
+    simulate(spec, n_features=[5, 10], n_samples=[8, 16, 32], n_seeds=2,
+             progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (12, 12) and len(calls) == 12
+
+
+def test_to_records_keys_and_null_for_undefined_sem():
+    spec = power_spec(latent_dim=20)
+    rec = to_records(simulate(spec, n_features=[5], n_samples=[8], n_seeds=1))
+    assert set(rec[0]) == {"n_features", "n_samples", "ridge", "test_mse", "test_mse_sem",
+                           "excess", "excess_sem", "n_seeds"}
+    assert rec[0]["test_mse_sem"] is None and rec[0]["n_seeds"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_features": [0]}, "'n_features' must be"),
+        ({"n_samples": [-4]}, "'n_samples' must be"),
+        ({"ridges": [-1.0]}, "'ridges' must be"),
+        ({"n_seeds": 0}, "'n_seeds' must be"),
+        ({"loss": "sampled"}, "'loss' must be one of"),
+    ],
+)
+def test_bad_grid_input_is_a_one_line_error(kwargs, message):
+    args = dict(n_features=[5], n_samples=[5])
+    args.update(kwargs)
+    with pytest.raises(InputError, match=message) as info:
+        simulate(power_spec(latent_dim=10), **args)
+    assert "\n" not in str(info.value)
