@@ -40,7 +40,9 @@ def _sums(lam, var, kappa):
     p=st.integers(1, 1000),
     log_ridge=st.floats(-4, 2),
 )
-def test_loss_is_symmetric_in_features_and_samples_without_noise(alpha, latent_dim, n, p, log_ridge):
+def test_loss_is_symmetric_in_features_and_samples_without_noise(
+    alpha, latent_dim, n, p, log_ridge
+):
     spec = _spec(latent_dim, alpha)
     res = theory_loss(spec, [n, p], [p, n], 10.0**log_ridge)
     # exact identity; κ is solved to ~1e-14, so 1e-10 leaves room for conditioning
@@ -73,13 +75,17 @@ def test_ridgeless_closed_forms_match_general_solver(n, p):
 def test_infinite_features_limit_is_kernel_ridge_regression():
     # N → ∞ at fixed γ̃ = γ M / (σ_u² N P): φ·φ' → (σ_u² N / M) x·x', so ridge γ on features is
     # kernel ridge regression on x with ridge γ' = γ M / (σ_u² N) and κ(1 − df₁/P) = γ'/P = γ̃.
-    spec = _spec(latent_dim=800, alpha=1.5, noise_var=1e-4, teacher=Teacher.power_law(0.7),
-                 feature_var=2.0)
+    spec = _spec(
+        latent_dim=800, alpha=1.5, noise_var=1e-4, teacher=Teacher.power_law(0.7), feature_var=2.0
+    )
     lam, var = spec.spectrum.eigenvalues, spec.teacher_variances()
     p, ridge_tilde, n_big = 300.0, 1e-3, 1e13
     kappa = brentq(
-        lambda k: k * (1 - (lam / (lam + k)).sum() / p) - ridge_tilde, ridge_tilde, 1e3,
-        xtol=1e-300, rtol=1e-15,
+        lambda k: k * (1 - (lam / (lam + k)).sum() / p) - ridge_tilde,
+        ridge_tilde,
+        1e3,
+        xtol=1e-300,
+        rtol=1e-15,
     )
     df1, df2, tf1, tf2 = _sums(lam, var, kappa)
     # textbook ridge-regression risk (e.g. Hastie et al. 2019): bias + variance over 1 − df₂/P

@@ -44,9 +44,16 @@ COLUMNS = (
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write log-log figures of the loss against N and against P to this folder.",
+)
 @json_option
 def simulate_command(
-    n_features, n_samples, ridge, seeds, seed, loss, n_test, progress, as_json, **model
+    n_features, n_samples, ridge, seeds, seed, loss, n_test, progress, plot_dir, as_json, **model
 ):
     """Train random-feature ridge models on a grid of N × P × ridge × seeds; print the exact test
     loss (mean and standard error over seeds)."""
@@ -73,3 +80,8 @@ def simulate_command(
             title=f"simulate: {spec.spectrum.describe()}, "
             f"{spec.activation.name} features, noise_var={spec.noise_var:g}",
         )
+    if plot_dir is not None:
+        from ._figures import simulation_figures
+
+        for path in simulation_figures(spec, ds, plot_dir):
+            click.echo(f"wrote {path}", err=True)

@@ -12,7 +12,10 @@ unit.
   Ctrl-C lets the units in flight finish.
 * ``dask``: a :class:`distributed.Client` to the scheduler at ``address`` (for example one started
   by dask-jobqueue on Slurm/PBS), or to a new :class:`distributed.LocalCluster` of ``workers``
-  processes when no address is given. Each unit runs under a one-thread BLAS limit.
+  processes when no address is given.
+
+Whatever the executor, :func:`~scalinglaws.sweep.units.run_unit` computes each unit with one BLAS
+thread, so that the numbers are bit-identical everywhere.
 """
 
 from __future__ import annotations
@@ -108,13 +111,6 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _single_blas_thread(fn: Callable, arg):
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return fn(arg)
-
-
 class DaskExecutor:
     """A Dask distributed cluster, by scheduler address or a new local cluster."""
 
@@ -148,7 +144,7 @@ class DaskExecutor:
 
     def submit(self, fn: Callable, arg):
         """Send ``fn(arg)`` to the cluster."""
-        return self._client.submit(_single_blas_thread, fn, arg, pure=False)
+        return self._client.submit(fn, arg, pure=False)
 
     def wait_first(self, futures) -> set:
         """Block until at least one future is finished; return the finished ones."""

@@ -113,9 +113,7 @@ class ResultStore:
         return _Transaction(self._conn)
 
     # -- writing -------------------------------------------------------------------------------
-    def write(
-        self, unit: WorkUnit, result: UnitResult, *, study: str, study_hash: str
-    ) -> bool:
+    def write(self, unit: WorkUnit, result: UnitResult, *, study: str, study_hash: str) -> bool:
         """Store one finished unit and its cells in one transaction.
 
         Returns

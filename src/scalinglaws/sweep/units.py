@@ -11,13 +11,16 @@ the finished units, and changing a spec makes new ones.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import NumericalWarning
 from .config import Case, Study, canonical_json, spec_from_dict
 
 __all__ = ["WorkUnit", "UnitResult", "plan_units", "run_unit"]
@@ -89,13 +92,19 @@ def _unit(study: Study, case: Case, *, kind: str, seed: int | None) -> WorkUnit:
 
 
 def run_unit(unit: WorkUnit) -> UnitResult:
-    """Compute one unit (in whatever process runs it); changes no number of the engine."""
+    """Compute one unit, with one BLAS thread, in whatever process runs it.
+
+    A BLAS sums in an order that depends on its thread count, so the unit always runs with one
+    thread: its numbers are then the same bit for bit whichever executor and machine run it
+    (parallelism comes from running units side by side).
+    """
     start = time.perf_counter()
     spec = spec_from_dict(unit.spec)
-    if unit.kind == "theory":
-        test_mse, excess = _theory(spec, unit.grid)
-    else:
-        test_mse, excess = _simulation(spec, unit)
+    with _blas_controller().limit(limits=1):
+        if unit.kind == "theory":
+            test_mse, excess = _theory(spec, unit.grid)
+        else:
+            test_mse, excess = _simulation(spec, unit)
     return UnitResult(
         key=unit.key,
         test_mse=test_mse,
@@ -103,6 +112,13 @@ def run_unit(unit: WorkUnit) -> UnitResult:
         wall_s=time.perf_counter() - start,
         host=socket.gethostname(),
     )
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _simulation(spec, unit: WorkUnit) -> tuple[np.ndarray, np.ndarray]:
@@ -123,9 +139,11 @@ def _simulation(spec, unit: WorkUnit) -> tuple[np.ndarray, np.ndarray]:
 
 def _theory(spec, grid: dict) -> tuple[np.ndarray, np.ndarray]:
     theory_grid = load_theory()
-    ds = theory_grid(
-        spec, n_features=grid["n_features"], n_samples=grid["n_samples"], ridges=grid["ridges"]
-    )
+    with warnings.catch_warnings():  # poles (γ = 0, N = P) are stored as inf, as documented
+        warnings.simplefilter("ignore", NumericalWarning)
+        ds = theory_grid(
+            spec, n_features=grid["n_features"], n_samples=grid["n_samples"], ridges=grid["ridges"]
+        )
     dims = ("n_features", "n_samples", "ridge")
     return (
         np.asarray(ds.test_mse.transpose(*dims).values, dtype=np.float64),
@@ -148,6 +166,6 @@ def load_theory():
     except ImportError:
         raise InputError(
             "'compute' must not ask for theory: this installation has no "
-            "scalinglaws.theory.theory_grid. Use compute = \"simulation\"."
+            'scalinglaws.theory.theory_grid. Use compute = "simulation".'
         ) from None
     return theory_grid

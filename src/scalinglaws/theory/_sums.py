@@ -76,7 +76,7 @@ class SpectralSums:
         return int(self.eigenvalues.size)
 
     def eigenvalue_at(self, index: np.ndarray) -> np.ndarray:
-        """λ at 1-based indices (rounded up to integers for explicit spectra), shape of ``index``."""
+        """λ at 1-based indices (rounded up for explicit spectra), shape of ``index``."""
         spectrum = self.spec.spectrum
         if spectrum.kind == "power_law":
             return spectrum.eigenvalue_at(index)

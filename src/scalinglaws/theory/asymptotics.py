@@ -115,9 +115,8 @@ def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) ->
     n, m = np.minimum(nf, ns), np.maximum(nf, ns)
     c = power_law_prefactor(alpha)
     with np.errstate(divide="ignore"):
-        return spec.teacher.teacher_var * lam_plus / m_dim * c ** (1 + alpha) * n**-alpha / (
-            1.0 - n / m
-        )
+        scale = spec.teacher.teacher_var * lam_plus / m_dim * c ** (1 + alpha)
+        return scale * n**-alpha / (1.0 - n / m)
 
 
 @dataclass(frozen=True)

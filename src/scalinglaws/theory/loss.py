@@ -4,8 +4,9 @@ With :math:`\tilde\gamma = \gamma M / (\sigma_u^2 N P)`, κ > 0 solves
 
 .. math::
 
-    \kappa \Big(1 - \frac{\mathrm{df}_1(\kappa)}{N}\Big)\Big(1 - \frac{\mathrm{df}_1(\kappa)}{P}\Big)
-    = \tilde\gamma, \qquad \mathrm{df}_1(\kappa) < \min(N, P),
+    \kappa \Big(1 - \frac{\mathrm{df}_1(\kappa)}{N}\Big)
+    \Big(1 - \frac{\mathrm{df}_1(\kappa)}{P}\Big) = \tilde\gamma,
+    \qquad \mathrm{df}_1(\kappa) < \min(N, P),
 
 then :math:`d = (N - \mathrm{df}_1)/(N - \mathrm{df}_2)`,
 :math:`g = [\mathrm{df}_1 - d(\mathrm{df}_1 - \mathrm{df}_2)]/P` and
@@ -273,7 +274,8 @@ def theory_grid(
     rg = np.array(check_float_list("ridges", ridges))
     res = theory_loss(spec, nf[:, None, None], ns[None, :, None], rg[None, None, :], method=method)
     dims = ("n_features", "n_samples", "ridge")
-    names = ("test_mse", "excess", "kappa", "normalized_ridge", "df1", "df2", "tf1", "tf2", "d", "g")
+    names = ("test_mse", "excess", "kappa", "normalized_ridge")
+    names += ("df1", "df2", "tf1", "tf2", "d", "g")
     return xr.Dataset(
         {name: (dims, getattr(res, name)) for name in names},
         coords={"n_features": nf.astype(np.int64), "n_samples": ns.astype(np.int64), "ridge": rg},

@@ -236,8 +236,11 @@ def compute_frontier(
     def loss(log_n: np.ndarray, idx: np.ndarray) -> np.ndarray:
         nf = np.exp(log_n)
         ns = cost.n_samples_for(budget[idx], nf)
-        g = _optimal_flat(sums, spec, nf, ns, xtol=1e-4) if fixed is None else np.full(nf.size, fixed)
-        return _evaluate(sums, spec, nf, ns, g)["excess"]
+        if fixed is None:
+            ridges = _optimal_flat(sums, spec, nf, ns, xtol=1e-4)
+        else:
+            ridges = np.full(nf.size, fixed)
+        return _evaluate(sums, spec, nf, ns, ridges)["excess"]
 
     grid = np.linspace(0.0, 1.0, n_grid)[None, :] * np.log(n_max)[:, None]
     rows = np.repeat(np.arange(budget.size), n_grid)

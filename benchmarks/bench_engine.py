@@ -1,0 +1,145 @@
+"""Engine vs a plain per-cell baseline on the same grid; prints times, ratio and GFLOP/s.
+
+Grid (issue 2): N, P in {64, 128, ..., 4096}, M = 8192, alpha = 1, 4 ridges, 4 seeds.
+
+* engine   — ``scalinglaws.simulate``: one nested draw per seed, running Grams, one
+             factorization per cell for all ridges, exact test loss without test points;
+* baseline — per cell: fresh draws of w, U, X and noise, explicit features, one linear solve per
+             ridge (``numpy.linalg.solve``; ``lstsq`` for the min-norm γ = 0), and the test MSE
+             from 10 000 sampled test points.
+
+Usage: python benchmarks/bench_engine.py [--quick] [--baseline-seeds K]
+``--quick`` uses N, P up to 1024 and M = 2048 (a smoke run of a few seconds).
+Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+from scalinglaws import ModelSpec, Spectrum
+from scalinglaws.simulation import StageTimer, simulate
+
+
+def machine_matmul_gflops(p: int, n: int, m: int, repeats: int = 3) -> float:
+    """Best-of-``repeats`` GFLOP/s of a (p × m) @ (m × n) float64 matmul, the features' shape."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((p, m)), rng.standard_normal((n, m))
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b.T
+        best = min(best, time.perf_counter() - t)
+    return 2.0 * p * n * m / best / 1e9
+
+
+def stage_flops(sizes: list[int], latent_dim: int, n_ridges: int) -> dict[str, float]:
+    """Floating-point operations per seed of the engine's matrix stages (leading terms)."""
+    n_max = p_max = max(sizes)
+    flops = {"features": 2.0 * p_max * n_max * latent_dim}
+    primal_cols = max(n for n in sizes if n <= p_max)
+    dual_rows = max((p for p in sizes if p < n_max), default=0)
+    flops["gram"] = 2.0 * p_max * primal_cols**2 + 2.0 * dual_rows**2 * n_max
+    solve = 0.0
+    for n in sizes:
+        for p in sizes:
+            k = min(n, p)
+            solve += n_ridges * k**3 / 3.0  # one Cholesky per ridge (fewer than 8 ridges)
+    flops["solve"] = solve
+    return flops
+
+
+def baseline(spec: ModelSpec, sizes, ridges, n_seeds: int, n_test: int = 10_000) -> np.ndarray:
+    """Plain per-cell Monte-Carlo: returns the mean test MSE of shape (N, P, ridge)."""
+    m = spec.latent_dim
+    sqrt_lam = np.sqrt(spec.spectrum.eigenvalues)
+    out = np.zeros((len(sizes), len(sizes), len(ridges)))
+    for seed in range(n_seeds):
+        for i, n in enumerate(sizes):
+            for j, p in enumerate(sizes):
+                rng = np.random.default_rng([seed, i, j])
+                w = rng.standard_normal(m) / np.sqrt(m)
+                u = rng.standard_normal((n, m)) / np.sqrt(m)
+                x = rng.standard_normal((p, m)) * sqrt_lam
+                y = x @ w
+                phi = x @ u.T
+                x_test = rng.standard_normal((n_test, m)) * sqrt_lam
+                phi_test, y_test = x_test @ u.T, x_test @ w
+                for r, gamma in enumerate(ridges):
+                    if gamma == 0:
+                        theta = np.linalg.lstsq(phi, y, rcond=None)[0]
+                    elif n <= p:
+                        theta = np.linalg.solve(phi.T @ phi + gamma * np.eye(n), phi.T @ y)
+                    else:
+                        theta = phi.T @ np.linalg.solve(phi @ phi.T + gamma * np.eye(p), y)
+                    out[i, j, r] += np.mean((phi_test @ theta - y_test) ** 2) / n_seeds
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small grid smoke run")
+    parser.add_argument(
+        "--baseline-seeds",
+        type=int,
+        default=None,
+        help="seeds for the baseline (default: same as the engine)",
+    )
+    args = parser.parse_args()
+    top, m = (1024, 2048) if args.quick else (4096, 8192)
+    sizes = [2**k for k in range(6, int(np.log2(top)) + 1)]
+    ridges, n_seeds = [0.0, 1e-2, 1.0, 100.0], 4
+    base_seeds = args.baseline_seeds or n_seeds
+    spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=m, alpha=1.0))
+    print(f"machine: {platform.machine()}, {platform.python_version()}, numpy {np.__version__}")
+    print(f"grid: N, P in {sizes}, M = {m}, ridges = {ridges}, seeds = {n_seeds}")
+
+    peak = machine_matmul_gflops(top, top, m)
+    timer = StageTimer()
+    t = time.perf_counter()
+    ds = simulate(
+        spec, n_features=sizes, n_samples=sizes, ridges=ridges, n_seeds=n_seeds, timer=timer
+    )
+    engine_s = time.perf_counter() - t
+
+    print(f"\nmachine matmul ({top}x{m} @ {m}x{top}, float64): {peak:8.1f} GFLOP/s")
+    print(f"\nengine: {engine_s:8.2f} s total for {n_seeds} seeds")
+    flops = stage_flops(sizes, m, len(ridges))
+    print(f"  {'stage':<9}{'seconds':>9}{'share':>8}{'GFLOP':>10}{'GFLOP/s':>10}{'of matmul':>11}")
+    for stage, sec in sorted(timer.seconds.items(), key=lambda kv: -kv[1]):
+        gf = flops.get(stage, 0.0) * n_seeds / 1e9
+        rate = gf / sec if gf else float("nan")
+        share = sec / engine_s
+        print(f"  {stage:<9}{sec:9.2f}{share:8.0%}{gf:10.1f}{rate:10.1f}{rate / peak:11.0%}")
+
+    t = time.perf_counter()
+    base = baseline(spec, sizes, ridges, base_seeds)
+    base_s = time.perf_counter() - t
+    base_scaled = base_s * n_seeds / base_seeds
+    note = (
+        ""
+        if base_seeds == n_seeds
+        else f" (measured on {base_seeds} seeds, scaled ×{n_seeds / base_seeds:g})"
+    )
+    print(f"\nbaseline: {base_scaled:8.2f} s for {n_seeds} seeds{note}")
+    print(f"speed-up engine vs baseline: {base_scaled / engine_s:6.1f}x")
+
+    eng = ds.test_mse_mean.values
+    ok = (
+        np.isfinite(eng)
+        & np.isfinite(base)
+        & (np.abs(ds.n_features.values[:, None] - ds.n_samples.values[None, :]) > 0)[..., None]
+    )
+    ratio = np.median(base[ok] / eng[ok])
+    print(
+        f"sanity: median baseline/engine test MSE over off-diagonal cells = {ratio:.3f} "
+        "(independent draws; ~1 expected)"
+    )
+
+
+if __name__ == "__main__":
+    main()

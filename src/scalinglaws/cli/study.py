@@ -1,0 +1,213 @@
+"""``scalinglaws study``: run, inspect, export and plot studies described by TOML files.
+
+Each subcommand is one call into :mod:`scalinglaws.sweep` plus formatting; see ``docs/studies.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from .._validation import InputError
+from ..sweep import (
+    EXECUTORS,
+    FORMATS,
+    ResultStore,
+    export_study,
+    load_study,
+    run_study,
+    study_dataset,
+    study_status,
+)
+from ._output import ProgressBar, emit_json
+
+study_argument = click.argument("study_file", metavar="STUDY.toml", type=click.Path(path_type=Path))
+store_option = click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Result store (SQLite file); default the study's 'store'.",
+)
+
+
+@click.group("study")
+def study() -> None:
+    """Studies: specs × grids × seeds from a TOML file, stored resumably in SQLite."""
+
+
+@study.command("run")
+@study_argument
+@store_option
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="processes",
+    show_default=True,
+    help="Where units run: this process, local worker processes, or a Dask cluster.",
+)
+@click.option("--scheduler", default=None, help="Dask scheduler address (with --executor dask).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (processes, or a new local Dask cluster); default the CPU count.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def run_command(study_file, store, executor, scheduler, workers, progress, as_json):
+    """Run every unfinished unit of STUDY.toml; Ctrl-C stops after the units in flight."""
+    loaded = load_study(study_file)
+    if scheduler is not None and executor != "dask":
+        raise InputError(f"'scheduler' needs --executor dask. Got --executor {executor} instead.")
+    with ProgressBar(f"study {loaded.name}", enabled=progress) as bar, _sigterm_interrupts():
+        summary = run_study(
+            loaded,
+            store=store,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+        )
+    record = {
+        "study": loaded.name,
+        "store": str(store or loaded.store),
+        "total": summary.total,
+        "done": summary.total - summary.remaining,
+        "computed": summary.computed,
+        "already_done": summary.already_done,
+        "done_elsewhere": summary.done_elsewhere,
+        "interrupted": summary.interrupted,
+        "wall_s": round(summary.wall_s, 3),
+    }
+    if as_json:
+        emit_json(record)
+    else:
+        state = "interrupted" if summary.interrupted else "finished"
+        click.echo(
+            f"study {loaded.name} {state}: {record['done']}/{summary.total} units done "
+            f"({summary.computed} computed now, {summary.already_done} already stored, "
+            f"{summary.done_elsewhere} by another run) in {summary.wall_s:.1f} s; "
+            f"store {record['store']}"
+        )
+    return 130 if summary.interrupted else 0
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """Treat SIGTERM (batch schedulers, ``kill``) like Ctrl-C: stop after the units in flight."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@study.command("status")
+@study_argument
+@store_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Workers assumed for the ETA; default the CPU count.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def status_command(study_file, store, workers, as_json):
+    """Done and total units of STUDY.toml, per case, and the time left."""
+    loaded = load_study(study_file)
+    status = study_status(loaded, store=store, workers=workers)
+    eta = "unknown" if status.eta_s is None else f"{status.eta_s:.0f} s"
+    if as_json:
+        emit_json(
+            {
+                "study": loaded.name,
+                "done": status.done,
+                "total": status.total,
+                "eta_s": status.eta_s,
+                "workers": status.workers,
+                "cases": list(status.rows),
+            }
+        )
+        return 0
+    _status_table(status.rows, title=f"study {loaded.name}")
+    click.echo(
+        f"{status.done}/{status.total} units done; ETA {eta} at {status.workers} workers; "
+        f"store {store or loaded.store}"
+    )
+    return 0
+
+
+def _status_table(rows, *, title: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    table.add_column("case")
+    table.add_column("kind")
+    for name in ("done", "total"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(escape(row["case"]), row["kind"], str(row["done"]), str(row["total"]))
+    Console(width=120).print(table)
+
+
+@study.command("export")
+@study_argument
+@store_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file.")
+def export_command(study_file, store, fmt, out):
+    """Export the stored results of STUDY.toml as CSV, Parquet or netCDF."""
+    loaded = load_study(study_file)
+    path = _existing_store(store or loaded.store)
+    written = export_study(loaded, store=path, fmt=fmt, out=out)
+    click.echo(f"wrote {written}")
+    return 0
+
+
+@study.command("plot")
+@study_argument
+@store_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--quantity",
+    type=click.Choice(("excess", "test_mse")),
+    default="excess",
+    show_default=True,
+    help="Excess loss (test MSE minus label noise) or test MSE.",
+)
+def plot_command(study_file, store, out, quantity):
+    """Standard figures of STUDY.toml: loss vs N and vs P, theory lines over simulation points."""
+    from ..sweep.figures import plot_study
+
+    loaded = load_study(study_file)
+    with ResultStore(_existing_store(store or loaded.store)) as opened:
+        ds = study_dataset(loaded, opened)
+    for path in plot_study(ds, out, quantity=quantity):
+        click.echo(f"wrote {path}")
+    return 0
+
+
+def _existing_store(path: Path) -> Path:
+    if not Path(path).is_file():
+        raise InputError(
+            f"'store' must be an existing result store. Got '{path}' instead; "
+            "run 'scalinglaws study run' first."
+        )
+    return path
