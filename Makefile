@@ -19,8 +19,8 @@ demo: install
 	$(BIN)/scalinglaws simulate --latent-dim 2000 --alpha 1 \
 		--n-features 25,50,100,200,400,800,1600 --n-samples 128,512,2048 \
 		--ridge 0 --seeds 4 --plot $(DEMO_DIR)
-	@if $(BIN)/scalinglaws --help | grep -q "^  figures"; then \
-		$(BIN)/scalinglaws figures --out $(DEMO_DIR); fi
+	@echo "== theory with simulation: double descent, optimal ridge, equiparameterization =="
+	$(BIN)/scalinglaws figures --out $(DEMO_DIR)
 	@echo "== figures written to $(DEMO_DIR)/ =="
 	@ls -1 $(DEMO_DIR)
 

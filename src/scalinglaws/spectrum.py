@@ -49,8 +49,8 @@ class Spectrum:
     Examples
     --------
     >>> s = Spectrum.power_law(latent_dim=4, alpha=1.0)
-    >>> s.eigenvalues
-    array([1.    , 0.25  , 0.1111, 0.0625])
+    >>> s.eigenvalues.round(4).tolist()
+    [1.0, 0.25, 0.1111, 0.0625]
     >>> s.latent_dim, s.alpha, s.kind
     (4, 1.0, 'power_law')
     """

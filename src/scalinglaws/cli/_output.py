@@ -32,7 +32,7 @@ def emit_json(records) -> None:
 def _fmt(value) -> str:
     if value is None:
         return "—"
-    if isinstance(value, int):
+    if isinstance(value, int | str):
         return str(value)
     return f"{value:.4g}"
 
@@ -44,7 +44,7 @@ def emit_table(records: Sequence[dict], columns: Sequence[str], title: str | Non
         table.add_column(col, justify="right")
     for rec in records:
         table.add_row(*(_fmt(rec.get(col)) for col in columns))
-    Console(width=max(120, len(columns) * 14)).print(table)
+    Console(width=max(120, len(columns) * 17)).print(table)
 
 
 class ProgressBar:

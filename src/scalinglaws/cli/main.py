@@ -33,6 +33,7 @@ def _register_optional() -> None:
         ("theory", ("theory_command", "optimal_command", "frontier_command")),
         ("study", ("study",)),
         ("spectrum", ("spectrum_command",)),
+        ("figures", ("figures_command",)),
     ):
         try:
             mod = importlib.import_module(f"{__package__}.{module}")

@@ -74,11 +74,13 @@ class SerialExecutor:
 
 
 def _init_worker() -> None:
-    """Worker start: one BLAS thread, and SIGINT left to the parent (it drains in-flight units)."""
+    """Worker start: one BLAS thread, the engine imported, SIGINT left to the parent."""
     for name in _BLAS_VARIABLES:
         os.environ[name] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
+
+    from .. import simulation  # noqa: F401 - import the engine at start-up, not in the first unit
 
     _LIMITS.append(threadpool_limits(limits=1))
 
