@@ -21,9 +21,12 @@ the given seed sequence, so that
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._validation import InputError, check_positive_int
+from .activations import Activation
 from .spec import ModelSpec
 from .spectrum import Spectrum
 
@@ -34,6 +37,8 @@ __all__ = [
     "standard_normal_rows",
     "sample_latent",
     "sample_teacher",
+    "teacher_output",
+    "TeacherDraw",
     "sample_labels",
 ]
 
@@ -103,23 +108,69 @@ def sample_latent(spectrum: Spectrum, n_samples: int, rng) -> np.ndarray:
     return z
 
 
-def sample_teacher(spec: ModelSpec, rng) -> np.ndarray:
-    r"""Teacher weights w, shape ``(latent_dim,)``: :math:`w_I \sim N(0, \bar w_I^2)` or fixed."""
-    if not spec.teacher.is_random:
-        return np.array(spec.teacher.weights)
-    z = _generator(as_seed_sequence(rng)).standard_normal(spec.latent_dim)
+@dataclass(frozen=True)
+class TeacherDraw:
+    r"""One draw of a random-feature teacher, :math:`y = \sigma_t(x V^\top)\, a`.
+
+    Attributes
+    ----------
+    projection : ndarray of shape (width, latent_dim)
+        V, rows v_k.
+    coefficients : ndarray of shape (width,)
+        a.
+    activation : Activation
+        σ_t.
+    """
+
+    projection: np.ndarray
+    coefficients: np.ndarray
+    activation: Activation
+
+
+def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
+    r"""Draw the teacher: weights w of shape ``(latent_dim,)`` (linear teachers,
+    :math:`w_I \sim N(0, \bar w_I^2)`, or the fixed vector), or a :class:`TeacherDraw` for a
+    random-feature teacher (:math:`v_{kI} \sim N(0, \sigma_v^2/M)`, :math:`a_k \sim N(0, \sigma_a^2/K)`).
+    """
+    teacher = spec.teacher
+    seq = as_seed_sequence(rng)
+    if teacher.kind == "random_features":
+        v = standard_normal_rows(child_sequence(seq, 0), teacher.width, spec.latent_dim)
+        v *= np.sqrt(teacher.feature_var / spec.latent_dim)
+        a = _generator(child_sequence(seq, 1)).standard_normal(teacher.width)
+        a *= np.sqrt(teacher.output_var / teacher.width)
+        return TeacherDraw(v, a, teacher.activation)
+    if not teacher.is_random:
+        return np.array(teacher.weights)
+    z = _generator(seq).standard_normal(spec.latent_dim)
     return z * np.sqrt(spec.teacher_variances())
 
 
-def sample_labels(latent: np.ndarray, weights: np.ndarray, noise_var: float, rng) -> np.ndarray:
-    r"""Labels :math:`y = x \cdot w + \varepsilon`, :math:`\varepsilon \sim N(0, \sigma_\varepsilon^2)`.
+def teacher_output(latent: np.ndarray, teacher: np.ndarray | TeacherDraw) -> np.ndarray:
+    """Noiseless target for each row of ``latent`` (shape (P, M)); returns shape (P,).
 
-    ``latent`` has shape ``(n_samples, latent_dim)``; returns shape ``(n_samples,)``, nested in P.
+    Computed block by block (and row by row for a linear teacher) so that each y_μ is the same
+    whatever the number of rows drawn.
     """
     y = np.empty(latent.shape[0])
-    for start in range(0, latent.shape[0], ROW_BLOCK):  # row by row, not BLAS: each y_μ is then
-        block = latent[start : start + ROW_BLOCK]  # bit-identical whatever the number of rows
-        y[start : start + ROW_BLOCK] = np.sum(block * weights, axis=1)
+    for start in range(0, latent.shape[0], ROW_BLOCK):
+        block = latent[start : start + ROW_BLOCK]
+        if isinstance(teacher, TeacherDraw):
+            y[start : start + ROW_BLOCK] = (
+                teacher.activation(block @ teacher.projection.T) @ teacher.coefficients
+            )
+        else:
+            y[start : start + ROW_BLOCK] = np.sum(block * teacher, axis=1)
+    return y
+
+
+def sample_labels(latent: np.ndarray, teacher, noise_var: float, rng) -> np.ndarray:
+    r"""Labels :math:`y = f_*(x) + \varepsilon`, :math:`\varepsilon \sim N(0, \sigma_\varepsilon^2)`.
+
+    ``latent`` has shape ``(n_samples, latent_dim)``; ``teacher`` is the weight vector w or a
+    :class:`TeacherDraw`; returns shape ``(n_samples,)``, nested in P.
+    """
+    y = teacher_output(latent, teacher)
     if noise_var > 0:
         y += np.sqrt(noise_var) * _generator(as_seed_sequence(rng)).standard_normal(y.shape[0])
     return y

@@ -9,7 +9,7 @@ U          ``projection``    feature weights, u_jI ~ N(0, σ_u²/M), shape (N, M
 h = Ux     ``preactivation`` jointly Gaussian with covariance C = U Λ Uᵀ
 φ(x)       ``features``      σ(Ux), shape (P, N) for P inputs
 K          ``kernel``        K_jk = E[σ(h_j) σ(h_k)], shape (N, N)
-b          ``target_cov``    b_j = E[σ(h_j) w·x] = E[σ'(h_j)] (UΛw)_j (Stein), shape (N,)
+b          ``target_cov``    b_j = E[σ(h_j) f_*(x)]; linear teacher: E[σ'(h_j)] (UΛw)_j (Stein)
 =========  ================  ====================================================
 
 With these, a readout θ has the exact excess loss
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_positive_int
-from .activations import Activation
-from .data import as_seed_sequence, standard_normal_rows
+from .activations import Activation, gaussian_expectation
+from .data import TeacherDraw, as_seed_sequence, standard_normal_rows
 from .spec import ModelSpec
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "random_features",
     "FeatureMoments",
     "feature_moments",
+    "cross_kernel",
     "linear_excess",
     "moment_excess",
 ]
@@ -90,18 +91,25 @@ class FeatureMoments:
 
 
 def feature_moments(
-    projection: np.ndarray, eigenvalues: np.ndarray, weights: np.ndarray, activation: Activation
+    projection: np.ndarray, eigenvalues: np.ndarray, teacher, activation: Activation
 ) -> FeatureMoments:
-    r"""K, b and wᵀΛw for features σ(Ux) with x ~ N(0, Λ) and target w·x (``MODEL.md`` §4).
+    r"""K, b and E[f_*(x)²] for features σ(Ux), x ~ N(0, Λ) (``MODEL.md`` §4, §6).
+
+    Linear teacher f_*(x) = w·x:
 
     .. math:: C = U\Lambda U^\top,\quad K_{jk} = E[\sigma(h_j)\sigma(h_k)]_{h\sim N(0,C)},\quad
-              b_j = E[\sigma'(h_j)]\,(U\Lambda w)_j
+              b_j = E[\sigma'(h_j)]\,(U\Lambda w)_j,\quad E[f_*^2] = w^\top\Lambda w
+
+    Random-feature teacher f_*(x) = Σ_k a_k σ_t(v_k·x), with g = Vx:
+
+    .. math:: b = B a,\quad B_{jk} = E[\sigma(h_j)\sigma_t(g_k)],\quad
+              E[f_*^2] = a^\top T a,\quad T_{kl} = E[\sigma_t(g_k)\sigma_t(g_l)]
 
     Parameters
     ----------
     projection : ndarray of shape (n_features, latent_dim)
     eigenvalues : ndarray of shape (latent_dim,)
-    weights : ndarray of shape (latent_dim,)
+    teacher : ndarray of shape (latent_dim,) or TeacherDraw
     activation : Activation
     """
     scaled = projection * eigenvalues
@@ -109,8 +117,44 @@ def feature_moments(
     cov = 0.5 * (cov + cov.T)
     diag = np.diag(cov).copy()
     kernel = activation.kernel_matrix(cov)
-    target_cov = activation.mean_slope(diag) * (scaled @ weights)
-    return FeatureMoments(kernel, target_cov, float(weights @ (eigenvalues * weights)))
+    if isinstance(teacher, TeacherDraw):
+        v, a, act_t = teacher.projection, teacher.coefficients, teacher.activation
+        teacher_diag = np.einsum("ki,i,ki->k", v, eigenvalues, v)
+        cross = cross_kernel(activation, act_t, diag, teacher_diag, scaled @ v.T)
+        teacher_cov = (v * eigenvalues) @ v.T
+        teacher_kernel = act_t.kernel_matrix(0.5 * (teacher_cov + teacher_cov.T))
+        return FeatureMoments(kernel, cross @ a, float(a @ teacher_kernel @ a))
+    target_cov = activation.mean_slope(diag) * (scaled @ teacher)
+    return FeatureMoments(kernel, target_cov, float(teacher @ (eigenvalues * teacher)))
+
+
+def cross_kernel(
+    student: Activation,
+    teacher: Activation,
+    student_var: np.ndarray,
+    teacher_var: np.ndarray,
+    covariance: np.ndarray,
+) -> np.ndarray:
+    r"""Cross moments :math:`B_{jk} = E[\sigma(h_j)\sigma_t(g_k)]` for jointly Gaussian (h, g).
+
+    Same activation: its kernel (closed form or quadrature). A linear side: Stein's lemma,
+    :math:`E[h_j\,\sigma_t(g_k)] = \mathrm{Cov}(h_j, g_k)\,E[\sigma_t'(g_k)]`. Otherwise the
+    polar quadrature of :func:`scalinglaws.activations.gaussian_expectation`.
+
+    Parameters
+    ----------
+    student_var : ndarray of shape (n_features,)
+    teacher_var : ndarray of shape (width,)
+    covariance : ndarray of shape (n_features, width)
+    """
+    c11, c22 = student_var[:, None], teacher_var[None, :]
+    if student == teacher:
+        return student.kernel(c11, c22, covariance)
+    if student.name == "linear":
+        return covariance * teacher.mean_slope(teacher_var)[None, :]
+    if teacher.name == "linear":
+        return covariance * student.mean_slope(student_var)[:, None]
+    return gaussian_expectation(student.function, teacher.function, c11, c22, covariance)
 
 
 def linear_excess(

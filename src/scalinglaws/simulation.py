@@ -51,6 +51,7 @@ from .data import (
     sample_labels,
     sample_latent,
     sample_teacher,
+    teacher_output,
 )
 from .features import (
     draw_projection,
@@ -212,7 +213,7 @@ def _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer):
     eig, noise = spec.spectrum.eigenvalues, spec.noise_var
     if loss == "monte_carlo":
         x_test = sample_latent(spec.spectrum, n_test, child_sequence(seq, STREAM_TEST))
-        clean = x_test @ w
+        clean = teacher_output(x_test, w)
         y_test = sample_labels(x_test, w, noise, child_sequence(seq, STREAM_TEST_NOISE))
         phi_test = random_features(x_test, u, spec.activation)
         del x_test
@@ -234,7 +235,7 @@ def _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer):
             return out
 
         return evaluate
-    if spec.is_linear:
+    if spec.is_linear and spec.teacher.is_linear:
 
         def evaluate(theta, n):
             t0 = time.perf_counter()

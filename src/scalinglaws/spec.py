@@ -27,6 +27,7 @@ from ._validation import (
     InputError,
     check_nonnegative_float,
     check_positive_float,
+    check_positive_int,
 )
 from .activations import Activation, get_activation
 from .spectrum import Spectrum
@@ -39,16 +40,58 @@ class Teacher:
     """The linear teacher w of ``MODEL.md`` §2; build with a classmethod, not the constructor.
 
     - :meth:`isotropic`: :math:`w_I \\sim N(0, \\sigma_w^2/M)` i.i.d. (the paper's teacher);
-    - :meth:`power_law`: :math:`w_I \\sim N(0, \\bar w_I^2)` with :math:`\\bar w_I^2 \\propto I^{-\\beta}`,
-      normalized so that :math:`\\sum_I \\bar w_I^2 = \\sigma_w^2`;
+    - :meth:`power_law`: :math:`w_I \\sim N(0, \\bar w_I^2)` with
+      :math:`\\bar w_I^2 \\propto I^{-\\beta}`, normalized so that :math:`\\sum_I \\bar w_I^2 = \\sigma_w^2`;
     - :meth:`from_variances`: :math:`w_I \\sim N(0, \\bar w_I^2)` for any given variances;
-    - :meth:`fixed`: one fixed weight vector (then :math:`\\bar w_I^2 = w_I^2`).
+    - :meth:`fixed`: one fixed weight vector (then :math:`\\bar w_I^2 = w_I^2`);
+    - :meth:`random_features`: the nonlinear teacher of ``MODEL.md`` §6,
+      :math:`y = \\sum_{k=1}^{K} a_k \\sigma_t(v_k\\cdot x)`,
+      :math:`v_{kI} \\sim N(0, \\sigma_v^2/M)`, :math:`a_k \\sim N(0, \\sigma_a^2/K)`, drawn afresh for each seed.
     """
 
     kind: str
     teacher_var: float | None = None
     exponent: float | None = None
     _array: np.ndarray | None = field(default=None, repr=False)
+    activation: Activation | None = None
+    width: int | None = None
+    feature_var: float | None = None
+    output_var: float | None = None
+
+    @classmethod
+    def random_features(
+        cls,
+        activation: str | Activation = "relu",
+        width: int = 1000,
+        *,
+        feature_var: float = 1.0,
+        output_var: float = 1.0,
+    ) -> Teacher:
+        r"""Wide random-feature teacher :math:`y = \sum_k a_k \sigma_t(v_k \cdot x) + \varepsilon`.
+
+        Parameters
+        ----------
+        activation : str or Activation, default "relu"
+            σ_t, the teacher's nonlinearity (``"linear"`` gives a linear teacher of rank ≤ K).
+        width : int, default 1000
+            K, the number of teacher features (MODEL.md §6 suggests K ≥ 20·M).
+        feature_var : float, default 1
+            σ_v², so that :math:`v_{kI} \sim N(0, \sigma_v^2/M)`.
+        output_var : float, default 1
+            σ_a², so that :math:`a_k \sim N(0, \sigma_a^2/K)`.
+        """
+        return cls(
+            kind="random_features",
+            activation=get_activation(activation),
+            width=check_positive_int("width", width),
+            feature_var=check_positive_float("teacher_feature_var", feature_var),
+            output_var=check_positive_float("teacher_output_var", output_var),
+        )
+
+    @property
+    def is_linear(self) -> bool:
+        """Whether y is linear in x with weights w (all kinds but ``random_features``)."""
+        return self.kind != "random_features"
 
     @classmethod
     def isotropic(cls, teacher_var: float = 1.0) -> Teacher:
@@ -104,7 +147,9 @@ class Teacher:
         return self._array
 
     def variances(self, latent_dim: int) -> np.ndarray:
-        """w̄_I² = E[w_I²] for I = 1..M, shape ``(latent_dim,)``."""
+        """w̄_I² = E[w_I²] for I = 1..M, shape ``(latent_dim,)`` (linear teachers only)."""
+        if not self.is_linear:
+            raise TypeError("A random-feature teacher has no per-direction variances w̄_I².")
         if self.kind == "isotropic":
             return np.full(latent_dim, self.teacher_var / latent_dim)
         if self.kind == "power_law":
@@ -131,10 +176,20 @@ class Teacher:
             return (
                 f"power-law teacher, exponent={self.exponent:g}, teacher_var={self.teacher_var:g}"
             )
+        if self.kind == "random_features":
+            return f"{self.activation.name} random-feature teacher, width={self.width}"
         return f"{self.kind} teacher, teacher_var={self.teacher_var:g}"
 
     def to_dict(self) -> dict:
         """Plain-JSON description."""
+        if self.kind == "random_features":
+            return {
+                "kind": self.kind,
+                "activation": self.activation.name,
+                "width": self.width,
+                "feature_var": self.feature_var,
+                "output_var": self.output_var,
+            }
         out: dict = {"kind": self.kind, "teacher_var": self.teacher_var}
         if self.kind == "power_law":
             out["exponent"] = self.exponent
@@ -145,18 +200,25 @@ class Teacher:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Teacher):
             return NotImplemented
-        same = (self.kind, self.teacher_var, self.exponent) == (
-            other.kind,
-            other.teacher_var,
-            other.exponent,
-        )
+        same = self._key() == other._key()
         if self._array is None or other._array is None:
             return same and self._array is other._array
         return same and bool(np.array_equal(self._array, other._array))
 
+    def _key(self) -> tuple:
+        return (
+            self.kind,
+            self.teacher_var,
+            self.exponent,
+            self.activation,
+            self.width,
+            self.feature_var,
+            self.output_var,
+        )
+
     def __hash__(self) -> int:
         extra = None if self._array is None else self._array.tobytes()
-        return hash((self.kind, self.teacher_var, self.exponent, extra))
+        return hash((*self._key(), extra))
 
 
 @dataclass(frozen=True, kw_only=True)

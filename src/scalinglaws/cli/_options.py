@@ -6,6 +6,7 @@ import functools
 
 import click
 
+from .._validation import InputError
 from ..activations import ACTIVATION_NAMES
 from ..spec import ModelSpec, Teacher
 from ..spectrum import Spectrum
@@ -82,6 +83,19 @@ def model_options(func):
             type=click.Choice(ACTIVATION_NAMES),
             help="Feature nonlinearity σ.",
         ),
+        click.option(
+            "--teacher-activation",
+            default=None,
+            type=click.Choice(ACTIVATION_NAMES),
+            help="Use a wide random-feature teacher y = Σ_k a_k σ_t(v_k·x) with this σ_t "
+            "(default: the linear isotropic teacher). --teacher-var is then σ_a².",
+        ),
+        click.option(
+            "--teacher-width",
+            default=None,
+            type=int,
+            help="K, the number of teacher features (with --teacher-activation; default 20·M).",
+        ),
     ]
     return functools.reduce(lambda f, opt: opt(f), reversed(options), func)
 
@@ -118,12 +132,33 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def spec_from_options(
-    *, latent_dim, alpha, lambda_plus, teacher_var, noise_var, feature_var, activation, **_
+    *,
+    latent_dim,
+    alpha,
+    lambda_plus,
+    teacher_var,
+    noise_var,
+    feature_var,
+    activation,
+    teacher_activation=None,
+    teacher_width=None,
+    **_,
 ) -> ModelSpec:
     """Build the validated :class:`ModelSpec` the model options describe."""
+    spectrum = Spectrum.power_law(latent_dim=latent_dim, alpha=alpha, lambda_plus=lambda_plus)
+    if teacher_activation is None:
+        if teacher_width is not None:
+            raise InputError(
+                "'teacher_width' needs --teacher-activation (a random-feature teacher). "
+                f"Got teacher_width={teacher_width} without it instead."
+            )
+        teacher = Teacher.isotropic(teacher_var)
+    else:
+        width = 20 * spectrum.latent_dim if teacher_width is None else teacher_width
+        teacher = Teacher.random_features(teacher_activation, width, output_var=teacher_var)
     return ModelSpec(
-        spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=alpha, lambda_plus=lambda_plus),
-        teacher=Teacher.isotropic(teacher_var),
+        spectrum=spectrum,
+        teacher=teacher,
         noise_var=noise_var,
         activation=activation,
         feature_var=feature_var,

@@ -1,0 +1,189 @@
+r"""Theory for any activation and teacher: draws kernels on the sampling side, solves on the theory side.
+
+This module is the one bridge between the two sides (DESIGN.md): it draws feature weights with the
+same streams as :func:`scalinglaws.simulation.simulate`, computes the exact Gaussian second moments
+of the features (:func:`scalinglaws.features.feature_moments`, no data samples), and hands the
+arrays to :mod:`scalinglaws.theory.nonlinear`. Neither side imports the other.
+
+=========  =====================  ==============================================
+symbol     name                   meaning
+=========  =====================  ==============================================
+N          ``n_features``         number of random features
+P          ``n_samples``          number of training samples
+γ          ``ridge``              ridge on the sum of squared errors
+N_ref      ``n_reference``        size of the reference draw (two levels)
+=========  =====================  ==============================================
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import xarray as xr
+
+from ._validation import (
+    NumericalWarning,
+    check_float_list,
+    check_int_list,
+    check_positive_int,
+)
+from .data import (
+    STREAM_FEATURES,
+    STREAM_TEACHER,
+    TeacherDraw,
+    as_seed_sequence,
+    child_sequence,
+    sample_teacher,
+)
+from .features import cross_kernel, draw_projection, feature_moments
+from .simulation import summarize
+from .spec import ModelSpec
+from .theory.nonlinear import kernel_spectrum, one_level_loss, two_level_loss
+
+__all__ = ["one_level_theory", "two_level_theory", "reference_spectrum", "STREAM_REFERENCE"]
+
+#: Stream label (below the root) of the reference draw used by the two-level theory.
+STREAM_REFERENCE = 1_000_003
+
+
+def one_level_theory(
+    spec: ModelSpec,
+    *,
+    n_features,
+    n_samples,
+    ridges=(0.0,),
+    n_seeds: int = 1,
+    seeds=None,
+    rng=0,
+) -> xr.Dataset:
+    r"""One-level theory for the very draws of U and of the teacher that ``simulate`` uses.
+
+    For seed *s* (same streams as :func:`~scalinglaws.simulation.simulate` with the same ``rng``)
+    it computes K and b exactly for the first N features and evaluates
+    :func:`~scalinglaws.theory.nonlinear.one_level_loss` in P and γ; only the P training samples
+    are averaged over. Returns a Dataset laid out like ``simulate``'s (``test_mse``, ``excess``
+    over (n_features, n_samples, ridge, seed), with seed means and standard errors).
+    """
+    nf = check_int_list("n_features", n_features)
+    ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
+    rg = np.array(check_float_list("ridges", ridges))
+    seed_list = (
+        list(range(check_positive_int("n_seeds", n_seeds)))
+        if seeds is None
+        else list(check_int_list("seeds", seeds, minimum=0))
+    )
+    root = as_seed_sequence(rng)
+    eig = spec.spectrum.eigenvalues
+    shape = (len(nf), ns.size, rg.size, len(seed_list))
+    test_mse = np.empty(shape)
+    for k, s in enumerate(seed_list):
+        seq = child_sequence(root, s)
+        teacher = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
+        u = draw_projection(spec, nf[-1], child_sequence(seq, STREAM_FEATURES))
+        moments = feature_moments(u, eig, teacher, spec.activation)
+        for i, n in enumerate(nf):
+            ks = kernel_spectrum(moments.kernel[:n, :n], moments.target_cov[:n], moments.target_var)
+            res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
+            test_mse[i, :, :, k] = res.test_mse
+    return _dataset(spec, nf, ns, rg, seed_list, test_mse, root, "one-level Gaussian equivalence")
+
+
+def reference_spectrum(spec: ModelSpec, n_reference: int, rng=0):
+    r"""Kernel spectrum of a reference draw of ``n_reference`` features, averaged over the teacher.
+
+    Linear teacher: :math:`E_w[bb^\top] = HH^\top` with
+    :math:`H = D U\Lambda\,\mathrm{diag}(\bar w)`, :math:`D = \mathrm{diag}(E[\sigma'(h_j)])`.
+    Random-feature teacher (one reference draw of V): :math:`H = \sqrt{\sigma_a^2/K}\,B` and
+    :math:`E[f_*^2] = \frac{\sigma_a^2}{K}\sum_k E[\sigma_t(g_k)^2]`.
+    """
+    n_reference = check_positive_int("n_reference", n_reference)
+    seq = child_sequence(as_seed_sequence(rng), STREAM_REFERENCE)
+    eig = spec.spectrum.eigenvalues
+    u = draw_projection(spec, n_reference, child_sequence(seq, STREAM_FEATURES))
+    scaled = u * eig
+    cov = scaled @ u.T
+    cov = 0.5 * (cov + cov.T)
+    diag = np.diag(cov).copy()
+    kernel = spec.activation.kernel_matrix(cov)
+    if spec.teacher.is_linear:
+        wbar2 = spec.teacher_variances()
+        factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
+        target_var = float(np.sum(wbar2 * eig))
+    else:
+        draw = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
+        assert isinstance(draw, TeacherDraw)
+        v, act_t = draw.projection, draw.activation
+        t_diag = np.einsum("ki,i,ki->k", v, eig, v)
+        cross = cross_kernel(spec.activation, act_t, diag, t_diag, scaled @ v.T)
+        scale = spec.teacher.output_var / spec.teacher.width
+        factor = np.sqrt(scale) * cross
+        target_var = float(scale * np.sum(act_t.second_moment(t_diag)))
+    return kernel_spectrum(kernel, factor, target_var)
+
+
+def two_level_theory(
+    spec: ModelSpec,
+    *,
+    n_features,
+    n_samples,
+    ridges=(0.0,),
+    n_reference: int | None = None,
+    rng=0,
+) -> xr.Dataset:
+    r"""Two-level theory (averaged over U and the teacher) on a grid of N × P × γ.
+
+    Uses :func:`reference_spectrum` with ``n_reference`` features (default
+    ``max(4 * max(n_features), 1000)``) and
+    :func:`~scalinglaws.theory.nonlinear.two_level_loss`. Returns a Dataset with ``test_mse``,
+    ``excess``, ``kappa`` of dims (n_features, n_samples, ridge).
+    """
+    nf = np.array(check_int_list("n_features", n_features), dtype=float)
+    ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
+    rg = np.array(check_float_list("ridges", ridges))
+    n_ref = max(4 * int(nf[-1]), 1000) if n_reference is None else n_reference
+    reference = reference_spectrum(spec, n_ref, rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumericalWarning)
+        res = two_level_loss(
+            reference,
+            nf[:, None, None],
+            ns[None, :, None],
+            rg[None, None, :],
+            noise_var=spec.noise_var,
+        )
+    dims = ("n_features", "n_samples", "ridge")
+    return xr.Dataset(
+        {
+            "test_mse": (dims, res.test_mse),
+            "excess": (dims, res.excess),
+            "kappa": (dims, res.kappa),
+        },
+        coords={"n_features": nf.astype(int), "n_samples": ns.astype(int), "ridge": rg},
+        attrs={
+            "spec": json.dumps(spec.to_dict()),
+            "source": "two-level Gaussian equivalence (MODEL.md §6)",
+            "n_reference": n_ref,
+            "residual_var": reference.residual_var,
+        },
+    )
+
+
+def _dataset(spec, nf, ns, rg, seed_list, test_mse, root, source) -> xr.Dataset:
+    dims = ("n_features", "n_samples", "ridge", "seed")
+    ds = xr.Dataset(
+        {"test_mse": (dims, test_mse), "excess": (dims, test_mse - spec.noise_var)},
+        coords={
+            "n_features": list(nf),
+            "n_samples": ns.astype(int),
+            "ridge": rg,
+            "seed": seed_list,
+        },
+        attrs={
+            "spec": json.dumps(spec.to_dict()),
+            "source": source,
+            "rng_entropy": str(root.entropy),
+        },
+    )
+    return summarize(ds)
