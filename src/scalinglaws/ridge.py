@@ -41,12 +41,16 @@ __all__ = [
     "GRAM_RCOND_MIN",
     "fit_ridge",
     "solve_gram",
+    "solve_prefixes",
     "min_norm_solve",
     "svd_ridge",
 ]
 
 #: Positive ridges from which one ``eigh`` beats one Cholesky per ridge.
 EIGH_MIN_RIDGES = 8
+#: Largest bound (tr G + γ)/γ on cond(G + γI) for the mixed-precision path (float32 Cholesky with
+#: float64 refinement contracts the error by about cond·n·eps32 per step).
+MIXED_PRECISION_COND_MAX = 1e6
 #: Smallest reciprocal condition number of (Gram + γI) trusted by the Gram route; below it the
 #: solution is recomputed from Φ. Forward error of the Gram route is about eps / rcond ≲ 2e-6.
 GRAM_RCOND_MIN = 1e-10
@@ -96,50 +100,153 @@ def fit_ridge(features: np.ndarray, targets: np.ndarray, ridges: Sequence[float]
     return theta
 
 
-def solve_gram(gram: np.ndarray, rhs: np.ndarray, ridges: np.ndarray):
-    r"""Solve :math:`(G + \gamma I) z = r` for each γ, from the upper triangle of ``gram``.
+def solve_gram(gram: np.ndarray, rhs: np.ndarray, ridges: np.ndarray, *, square: bool = False):
+    r"""Solve :math:`(G + \gamma I) z = r` for each γ (one system); see :func:`solve_prefixes`.
+
+    Returns ``(solutions of shape (n, n_ridges), ok of shape (n_ridges,))``.
+    """
+    n = gram.shape[0]
+    return solve_prefixes(gram, rhs, ridges, [n], square_size=n if square else None)[0]
+
+
+def solve_prefixes(
+    gram: np.ndarray,
+    rhs: np.ndarray,
+    ridges: np.ndarray,
+    sizes: Sequence[int],
+    *,
+    square_size: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    r"""Solve the leading-block systems :math:`(G_{:n,:n} + \gamma I) z = r_{:n}` for every n, γ.
+
+    A Cholesky factor of :math:`G + \gamma I` contains the factors of all its leading blocks, so
+    each ridge is factorized **once**, at the largest size, for all ``sizes`` (the nested cells of
+    a grid). With :data:`EIGH_MIN_RIDGES` or more positive ridges, each size is diagonalized once
+    for all ridges instead. Well-conditioned systems (:math:`(\mathrm{tr}\,G+\gamma)/\gamma \le`
+    :data:`MIXED_PRECISION_COND_MAX`) use a float32 factor refined to float64 accuracy.
 
     Parameters
     ----------
-    gram : ndarray of shape (n, n)
-        Symmetric positive semi-definite G (only the upper triangle is read).
-    rhs : ndarray of shape (n,)
+    gram : ndarray of shape (m, m)
+        Symmetric positive semi-definite G; only the upper triangle is read.
+    rhs : ndarray of shape (m,)
     ridges : ndarray of shape (n_ridges,)
+    sizes : sequence of int
+        Leading-block sizes n ≤ m, increasing.
+    square_size : int, optional
+        The size n whose system comes from a square Φ (N = P): γ = 0 is not attempted there (such
+        a Gram is numerically singular: its condition is the square of cond(Φ)).
 
     Returns
     -------
-    solutions : ndarray of shape (n, n_ridges)
-    ok : ndarray of bool, shape (n_ridges,)
-        False where :math:`\mathrm{rcond}(G + \gamma I) <` :data:`GRAM_RCOND_MIN`; those columns
-        are left as NaN for the caller to recompute from Φ.
+    list of (solutions, ok), one per size
+        ``solutions`` of shape (n, n_ridges); ``ok`` of shape (n_ridges,) is False where the Gram
+        route cannot be trusted (:math:`\mathrm{rcond} \le` :data:`GRAM_RCOND_MIN`, a failed
+        factorization, or γ = 0 at ``square_size``); those columns are NaN, for the caller to
+        recompute from Φ.
+    """
+    sizes = list(sizes)
+    out = [(np.full((n, ridges.size), np.nan), np.zeros(ridges.size, dtype=bool)) for n in sizes]
+    positive = np.flatnonzero(ridges > 0)
+    todo = list(range(ridges.size))
+    if positive.size >= EIGH_MIN_RIDGES:
+        for k, n in enumerate(sizes):
+            _eigh_solve(gram[:n, :n], rhs[:n], ridges, positive, *out[k])
+        todo = [i for i in todo if ridges[i] == 0]
+    blocks = [np.asfortranarray(gram[:n, :n]) for n in sizes]  # contiguous, reused per ridge
+    for i in todo:
+        gamma = ridges[i]
+        usable = [k for k, n in enumerate(sizes) if gamma > 0 or n != square_size]
+        if not usable:
+            continue
+        top = blocks[usable[-1]]
+        trace = float(np.sum(np.diag(top)))
+        if gamma > 0 and (trace + gamma) / gamma <= MIXED_PRECISION_COND_MAX:
+            factor32 = _factor(top, gamma, np.float32)
+            for k in list(usable):
+                z = _refine(blocks[k], rhs[: sizes[k]], gamma, factor32)
+                if z is not None:
+                    out[k][0][:, i], out[k][1][i] = z, True
+                    usable.remove(k)
+            del factor32
+            if not usable:
+                continue
+            top = blocks[usable[-1]]
+        factor = _factor(top, gamma, np.float64)
+        for k in usable:
+            n = sizes[k]
+            if factor is None or factor.shape[0] < n:
+                continue  # the factorization broke down before this leading block
+            head = np.asfortranarray(factor[:n, :n])
+            if gamma < 10 * GRAM_RCOND_MIN * (float(np.sum(np.diag(blocks[k]))) + gamma):
+                rcond, _ = sla.lapack.dpocon(head, _upper_norm1(blocks[k]) + gamma, uplo="U")
+                if rcond <= GRAM_RCOND_MIN:
+                    continue
+            out[k][0][:, i] = sla.lapack.dpotrs(head, rhs[:n], lower=0)[0]
+            out[k][1][i] = True
+    return out
+
+
+def _eigh_solve(gram, rhs, ridges, positive, out, ok) -> None:
+    """All positive ridges of one system from one ``eigh`` (fills ``out`` and ``ok``)."""
+    evals, evecs = sla.eigh(gram, lower=False, check_finite=False, driver="evd")
+    proj = evecs.T @ rhs
+    top = max(evals[-1], 0.0)
+    for i in positive:
+        shifted = evals + ridges[i]
+        if shifted[0] > GRAM_RCOND_MIN * (top + ridges[i]):
+            out[:, i] = evecs @ (proj / shifted)
+            ok[i] = True
+
+
+def _factor(gram: np.ndarray, gamma: float, dtype) -> np.ndarray | None:
+    """Upper Cholesky factor of G + γI in ``dtype``, cut to the leading block that succeeded."""
+    shifted = np.array(gram, dtype=dtype, order="F")
+    shifted[np.diag_indices(gram.shape[0])] += dtype(gamma)
+    potrf = sla.lapack.spotrf if dtype == np.float32 else sla.lapack.dpotrf
+    factor, info = potrf(shifted, lower=0, clean=0, overwrite_a=1)
+    if info > 0:  # leading (info - 1) block is factored; the rest is not positive definite
+        return factor[: info - 1, : info - 1] if info > 1 else None
+    return factor
+
+
+def _refine(gram: np.ndarray, rhs: np.ndarray, gamma: float, factor32) -> np.ndarray | None:
+    r"""Float64 iterative refinement on a float32 Cholesky factor (LAPACK ``dsposv``'s method).
+
+    Repeats :math:`z \leftarrow z + (R^\top R)^{-1}(r - (G+\gamma I)z)`, residuals in float64,
+    until :math:`\|r - (G+\gamma I)z\|_\infty \le \sqrt{n}\,\epsilon\,(\mathrm{tr}\,G+\gamma)
+    \,\|z\|_\infty`; returns None after 30 steps without convergence. ``gram`` must be the
+    contiguous (n, n) block; the factor's leading block is used.
     """
     n = gram.shape[0]
-    out = np.full((n, ridges.size), np.nan)
-    ok = np.zeros(ridges.size, dtype=bool)
-    positive = np.flatnonzero(ridges > 0)
-    if positive.size >= EIGH_MIN_RIDGES:
-        evals, evecs = sla.eigh(gram, lower=False, check_finite=False, driver="evd")
-        proj = evecs.T @ rhs
-        top = max(evals[-1], 0.0)
-        for i in positive:
-            shifted = evals + ridges[i]
-            if shifted[0] > GRAM_RCOND_MIN * (top + ridges[i]):
-                out[:, i] = evecs @ (proj / shifted)
-                ok[i] = True
-        todo = np.flatnonzero(ridges == 0)
-    else:
-        todo = np.arange(ridges.size)
-    norm1 = np.max(np.sum(np.abs(np.triu(gram) + np.triu(gram, 1).T), axis=0)) if todo.size else 0
-    for i in todo:
-        shifted = gram + ridges[i] * np.eye(n)
-        factor, info = sla.lapack.dpotrf(shifted, lower=0, clean=0, overwrite_a=1)
-        if info != 0:
-            continue
-        rcond, _ = sla.lapack.dpocon(factor, norm1 + ridges[i], uplo="U")
-        if rcond > GRAM_RCOND_MIN:
-            out[:, i] = sla.cho_solve((factor, False), rhs, check_finite=False)
-            ok[i] = True
-    return out, ok
+    if factor32 is None or factor32.shape[0] < n:
+        return None
+    head = np.asfortranarray(factor32[:n, :n])  # one contiguous copy, not one per step
+    tol = np.sqrt(n) * np.finfo(np.float64).eps * (float(np.sum(np.diag(gram))) + gamma)
+    z = np.zeros(n)
+    for _ in range(30):
+        resid = rhs - sla.blas.dsymv(1.0, gram, z, lower=0) - gamma * z
+        if np.max(np.abs(resid)) <= tol * max(np.max(np.abs(z)), 1e-300):
+            return z
+        step, _ = sla.lapack.spotrs(head, resid.astype(np.float32), lower=0)
+        z = z + step
+    return None
+
+
+def _mixed_precision_solve(gram: np.ndarray, rhs: np.ndarray, gamma: float):
+    """One system by float32 Cholesky + float64 refinement (None if that does not converge)."""
+    block = np.asfortranarray(gram)
+    return _refine(block, rhs, gamma, _factor(block, gamma, np.float32))
+
+
+def _upper_norm1(gram: np.ndarray) -> float:
+    """An upper bound of ‖G‖₁ for the symmetric G whose upper triangle is stored in ``gram``.
+
+    Exact when the stored lower triangle is zero (the running Grams of the engine); at most twice
+    ‖G‖₁ when both triangles are stored — a conservative bound for the condition estimate.
+    """
+    absolute = np.abs(gram)
+    return float(np.max(absolute.sum(axis=0) + absolute.sum(axis=1) - np.diag(absolute)))
 
 
 def _stable_solutions(phi: np.ndarray, y: np.ndarray, ridges: np.ndarray) -> np.ndarray:
@@ -164,12 +271,15 @@ def min_norm_solve(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
     n_samples, n_features = features.shape
     cutoff = max(n_samples, n_features) * np.finfo(np.float64).eps
     if n_samples == n_features:
-        lu, piv, info = sla.lapack.dgetrf(features)
+        # Factor Φᵀ (a Fortran-ordered view of C-ordered Φ: no transposing copy), solve Φθ = y.
+        transposed = features.T
+        lu, piv, info = sla.lapack.dgetrf(transposed)
         if info == 0:
-            norm1 = np.max(np.sum(np.abs(features), axis=0))
+            # ‖Φᵀ‖₁ ≤ √n ‖Φ‖_F: an upper bound makes the estimate conservative, without a temporary.
+            norm1 = np.sqrt(n_samples * np.einsum("ij,ij->", features, features))
             rcond, _ = sla.lapack.dgecon(lu, norm1, norm="1")
             if rcond > cutoff:
-                return sla.lu_solve((lu, piv), targets, check_finite=False)
+                return sla.lapack.dgetrs(lu, piv, targets, trans=1)[0]
     solution, *_ = sla.lstsq(features, targets, cond=cutoff, lapack_driver="gelsy")
     return solution
 

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg as sla
 import xarray as xr
 
 from ._validation import check_choice, check_float_list, check_int_list, check_positive_int
@@ -60,7 +61,7 @@ from .features import (
     moment_excess,
     random_features,
 )
-from .ridge import _stable_solutions, solve_gram
+from .ridge import _stable_solutions, solve_prefixes
 from .spec import ModelSpec
 
 __all__ = ["simulate", "simulate_seed", "summarize", "to_records", "LOSS_METHODS"]
@@ -118,48 +119,53 @@ def simulate_seed(
     evaluate = _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer)
     shape = (len(grid.n_features), len(grid.n_samples), grid.ridges.size)
     outputs = [np.full(shape, np.nan) for _ in range(4 if loss == "monte_carlo" else 2)]
-
-    def record(i: int, j: int, theta: np.ndarray) -> None:
-        for out, value in zip(outputs, evaluate(theta, grid.n_features[i]), strict=True):
-            out[i, j] = value
+    readouts: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
+    for j, i, theta in (*_primal_cells(phi, y, grid, timer), *_dual_cells(phi, y, grid, timer)):
+        readouts[i].append((j, theta))
         if on_cell is not None:
             on_cell()
-
-    for j, i, theta in _primal_cells(phi, y, grid, timer):
-        record(i, j, theta)
-    for j, i, theta in _dual_cells(phi, y, grid, timer):
-        record(i, j, theta)
+    del phi
+    r = grid.ridges.size
+    for i, cells in readouts.items():  # one pass over U (or K) per N for all its cells
+        if not cells:
+            continue
+        values = evaluate(np.hstack([theta for _, theta in cells]), grid.n_features[i])
+        for k, (j, _) in enumerate(cells):
+            for out, value in zip(outputs, values, strict=True):
+                out[i, j] = value[k * r : (k + 1) * r]
     return tuple(outputs)
 
 
 #: Rows (primal) or columns (dual) per block of the running Grams. Blocks are fixed multiples of
 #: this size, plus one partial block at the cell's edge, so a cell's Gram is summed in the same
 #: order whatever grid it sits in (bit-for-bit the same, barring BLAS blocking choices).
-GRAM_BLOCK = 256
+GRAM_BLOCK = 512
 
 
 class _RunningGram:
-    """Leading-prefix Grams Σ_b B_bᵀB_b of a matrix, summed over fixed blocks along one axis."""
+    """Leading-prefix Grams Σ_b B_bᵀB_b (upper triangle, Fortran order) over fixed blocks."""
 
     def __init__(self, blocks, width: int) -> None:
         self._blocks = blocks  # blocks(start, stop) -> (block of shape (stop-start, width), rhs)
-        self._gram, self._rhs, self._done = np.zeros((width, width)), np.zeros(width), 0
+        self._gram = np.zeros((width, width), order="F")
+        self._rhs, self._done = np.zeros(width), 0
 
     def at(self, length: int):
-        """(Gram, rhs) of the first ``length`` rows of the blocked axis."""
+        """(Gram, rhs) of the first ``length`` rows of the blocked axis; upper triangle only."""
         full = (length // GRAM_BLOCK) * GRAM_BLOCK
         while self._done < full:
             self._add(self._gram, self._rhs, self._done, self._done + GRAM_BLOCK)
             self._done += GRAM_BLOCK
         if full == length:
             return self._gram, self._rhs
-        gram, rhs = self._gram.copy(), self._rhs.copy()
+        gram, rhs = self._gram.copy(order="F"), self._rhs.copy()
         self._add(gram, rhs, full, length)
         return gram, rhs
 
     def _add(self, gram, rhs, start, stop) -> None:
         block, target = self._blocks(start, stop)
-        gram += block.T @ block
+        # Symmetric rank-k update of the upper triangle, in place (half the flops of BᵀB).
+        sla.blas.dsyrk(1.0, block, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
         if target is not None:
             rhs += block.T @ target
 
@@ -174,10 +180,9 @@ def _primal_cells(phi, y, grid: _Grid, timer: StageTimer):
         t = time.perf_counter()
         gram, rhs = running.at(p)
         t = timer.add("gram", t)
-        for i, n in enumerate(grid.n_features):
-            if n > p:
-                break
-            theta, ok = solve_gram(gram[:n, :n], rhs[:n], grid.ridges)
+        sizes = [n for n in grid.n_features if n <= p]
+        solved = solve_prefixes(gram, rhs, grid.ridges, sizes, square_size=p)
+        for i, (n, (theta, ok)) in enumerate(zip(sizes, solved, strict=True)):
             if not ok.all():
                 theta[:, ~ok] = _stable_solutions(phi[:p, :n], y[:p], grid.ridges[~ok])
             t = timer.add("solve", t)
@@ -195,10 +200,9 @@ def _dual_cells(phi, y, grid: _Grid, timer: StageTimer):
         t = time.perf_counter()
         gram, _ = running.at(n)
         t = timer.add("gram", t)
-        for j, p in enumerate(grid.n_samples):
-            if p >= n:
-                break
-            alpha, ok = solve_gram(gram[:p, :p], y[:p], grid.ridges)
+        sizes = [p for p in grid.n_samples if p < n]
+        solved = solve_prefixes(gram, y, grid.ridges, sizes) if sizes else []
+        for j, (p, (alpha, ok)) in enumerate(zip(sizes, solved, strict=True)):
             theta = phi[:p, :n].T @ np.nan_to_num(alpha)
             if not ok.all():
                 theta[:, ~ok] = _stable_solutions(phi[:p, :n], y[:p], grid.ridges[~ok])

@@ -1,0 +1,114 @@
+"""Gaussian-equivalence theory for nonlinear features (MODEL.md §6) against §5 and simulation."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from scalinglaws import ModelSpec, Spectrum, Teacher
+from scalinglaws._validation import NumericalWarning
+from scalinglaws.equivalence import one_level_theory, reference_spectrum, two_level_theory
+from scalinglaws.simulation import simulate
+from scalinglaws.theory import theory_grid
+from scalinglaws.theory.nonlinear import KernelSpectrum, kernel_spectrum, one_level_loss
+
+
+def power_spec(latent_dim, **kw):
+    return ModelSpec(spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=1.0), **kw)
+
+
+def test_one_level_ridgeless_beyond_rank_is_ols_variance():
+    """κ = 0 once P > rank K: test_mse = σ² P/(P − r), the classical OLS closed form."""
+    s = np.array([3.0, 1.0, 0.5, 0.1])
+    ks = KernelSpectrum(eigenvalues=s, target_power=np.array([1.0, 0.2, 0.05, 0.01]) * s,
+                        target_var=1.5, n_features=4)
+    res = one_level_loss(ks, [8.0, 40.0], 0.0, noise_var=0.2)
+    sigma2 = 0.2 + ks.residual_var
+    # Exact algebra (κ = 0, df₂ = r): equal to round-off.
+    np.testing.assert_allclose(res.test_mse, sigma2 * np.array([8, 40]) / (np.array([8, 40]) - 4),
+                               rtol=1e-12)
+
+
+def test_one_level_pole_at_rank_warns_and_returns_inf():
+    ks = KernelSpectrum(np.array([2.0, 1.0]), np.array([0.5, 0.1]), 1.0, 2)
+    with pytest.warns(NumericalWarning, match="pole"):
+        res = one_level_loss(ks, 2.0, 0.0, noise_var=0.1)
+    assert np.isinf(res.test_mse)
+
+
+def test_one_level_ridge_equation_holds():
+    rng = np.random.default_rng(0)
+    s = np.sort(rng.uniform(0.01, 2.0, 50))[::-1]
+    ks = KernelSpectrum(s, rng.uniform(0, 1, 50) * s, 30.0, 50)
+    res = one_level_loss(ks, 20.0, 3.0)
+    kappa = float(res.kappa)
+    df1 = np.sum(s / (s + kappa))
+    # The defining equation κ(1 − df₁/P) = γ/P, solved by a bracketed root to ~1e-15.
+    np.testing.assert_allclose(kappa * (1 - df1 / 20.0), 3.0 / 20.0, rtol=1e-10)
+
+
+def test_linear_features_full_rank_have_no_residual():
+    """Linear features with N ≥ M span the linear target: residual σ_r² = 0 (to round-off)."""
+    spec = power_spec(20)
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal((40, 20)) / np.sqrt(20)
+    w = rng.standard_normal(20) / np.sqrt(20)
+    lam = spec.spectrum.eigenvalues
+    kernel = (u * lam) @ u.T
+    ks = kernel_spectrum(kernel, (u * lam) @ w, float(w @ (lam * w)))
+    assert ks.eigenvalues.size == 20  # the null space of the rank-20 K is dropped
+    assert ks.residual_var < 1e-12 * ks.target_var
+
+
+def test_two_level_reduces_to_section5_for_linear_features():
+    spec = power_spec(100, noise_var=1e-4)
+    grid = dict(n_features=[20, 60, 200], n_samples=[50, 400], ridges=[1e-3, 1.0])
+    two = two_level_theory(spec, **grid, n_reference=4000)
+    exact = theory_grid(spec, **grid)
+    # The reference draw of 4000 features estimates Λσ_u²/M with Wishart fluctuations of
+    # relative size ~sqrt(M/N_ref) = 0.16 per eigenvalue, averaging out in the sums: 3 %.
+    np.testing.assert_allclose(two.excess, exact.excess, rtol=0.03)
+
+
+def test_one_level_linear_matches_section5_on_average():
+    spec = power_spec(200)
+    grid = dict(n_features=[50, 100], n_samples=[400], ridges=[1e-2])
+    one = one_level_theory(spec, **grid, n_seeds=8)
+    exact = theory_grid(spec, **grid)
+    # MODEL.md §6: one level agrees with §5 to 0.1–0.5 % per draw of U for linear features; the
+    # 8-draw mean also carries the teacher's draw-to-draw spread: within 3 standard errors or 2 %.
+    diff = np.abs(one.excess_mean - exact.excess)
+    assert np.all(diff <= np.maximum(3 * one.excess_sem, 0.02 * exact.excess))
+
+
+@pytest.mark.parametrize(
+    ("activation", "teacher", "n_seeds", "n_reference"),
+    [
+        ("relu", Teacher.random_features("relu", 1000), 10, 1600),
+        ("tanh", Teacher.isotropic(1.0), 10, 1000),
+    ],
+)
+def test_nonlinear_theory_matches_simulation(activation, teacher, n_seeds, n_reference):
+    """Both levels within max(3 SE, 7 %) of simulation, on a grid with N > M (M = 50)."""
+    spec = power_spec(50, activation=activation, teacher=teacher, noise_var=1e-4)
+    grid = dict(n_features=[25, 100, 200], n_samples=[80, 600], ridges=[1e-3, 1.0])
+    sim = simulate(spec, **grid, n_seeds=n_seeds, rng=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumericalWarning)
+        one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=4)
+        two = two_level_theory(spec, **grid, n_reference=n_reference, rng=4)
+    mean, sem = sim.excess_mean.values, sim.excess_sem.values
+    # Gaussian equivalence is a large-N, large-P statement; 7 % allows its finite-size error
+    # at N = 25, P = 80, and 3 SE the Monte-Carlo spread of 10 seeds.
+    allowed = np.maximum(3 * sem, 0.07 * mean)
+    assert np.all(np.abs(one.excess_mean.values - mean) <= allowed), one.excess_mean.values / mean
+    assert np.all(np.abs(two.excess.values - mean) <= allowed), two.excess.values / mean
+
+
+def test_reference_spectrum_of_relu_extends_past_latent_dim():
+    spec = power_spec(40, activation="relu")
+    ref = reference_spectrum(spec, 400)
+    # Linear features would have rank 40; ReLU's kernel keeps ≥ 10x more numerically non-zero
+    # eigenvalues (the extension of the spectrum, MODEL.md §6).
+    assert ref.eigenvalues.size > 400 * 0.9
+    assert ref.eigenvalues[200] > 1e-9 * ref.eigenvalues[0]
