@@ -19,7 +19,10 @@ demo: install
 	$(BIN)/scalinglaws simulate --latent-dim 2000 --alpha 1 \
 		--n-features 25,50,100,200,400,800,1600 --n-samples 128,512,2048 \
 		--ridge 0 --seeds 4 --plot $(DEMO_DIR)
-	@echo "== theory with simulation: double descent, optimal ridge, equiparameterization =="
+	@echo "== feature spectra past M: linear vs ReLU (M=100, N=2000) =="
+	$(BIN)/scalinglaws spectrum --latent-dim 100 --alpha 1 --activation relu --n-features 2000 \
+		--plot $(DEMO_DIR)
+	@echo "== theory with simulation: double descent, equiparameterization, linear vs ReLU past M =="
 	$(BIN)/scalinglaws figures --out $(DEMO_DIR)
 	@echo "== figures written to $(DEMO_DIR)/ =="
 	@ls -1 $(DEMO_DIR)

@@ -75,6 +75,64 @@ def _equiparameterization(out: Path) -> Path:
     return save_figure(fig, out / "equiparameterization.png")
 
 
+def _linear_vs_relu(out: Path, seeds: int) -> Path:
+    """Against a wide ReLU teacher: linear features plateau at N = M, ReLU features keep falling."""
+    from ..equivalence import one_level_theory
+    from ..plot import new_axes, save_figure
+    from ..simulation import simulate
+    from ..spec import ModelSpec, Teacher
+    from ..spectrum import Spectrum
+
+    latent_dim, n_samples = 100, 16_000
+    n_features = [25, 50, 100, 200, 400, 800, 1600]
+    teacher = Teacher.random_features("relu", 20 * latent_dim)
+    fig, ax = new_axes(6.0, 4.2)
+    for color, activation in (("C0", "linear"), ("C3", "relu")):
+        spec = ModelSpec(
+            spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=1.0),
+            teacher=teacher,
+            activation=activation,
+        )
+        grid = dict(n_features=n_features, n_samples=n_samples, ridges=1e-4)
+        sim = simulate(spec, **grid, n_seeds=seeds)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NumericalWarning)
+            theory = one_level_theory(spec, **grid, n_seeds=seeds)
+        mean, sem = sim.excess_mean.values.ravel(), sim.excess_sem.values.ravel()
+        ax.errorbar(
+            n_features,
+            mean,
+            yerr=sem,
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=color,
+            label=f"{activation} features (simulation)",
+        )
+        ax.plot(
+            n_features,
+            theory.excess_mean.values.ravel(),
+            "-",
+            color=color,
+            lw=1.3,
+            label=f"{activation} features (one-level theory)",
+        )
+    ax.axvline(latent_dim, color="0.5", ls=":", lw=1)
+    ax.text(latent_dim * 1.05, ax.get_ylim()[1], "N = M", va="top", fontsize=8, color="0.4")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (features)")
+    ax.set_ylabel("excess test loss")
+    ax.set_title(
+        f"wide ReLU teacher (K = {teacher.width}), M = {latent_dim}, α = 1, "
+        f"P = {n_samples}, γ = 1e-4; {seeds} seeds",
+        fontsize=8,
+    )
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(True, which="major", alpha=0.3)
+    return save_figure(fig, out / "linear_vs_relu_past_M.png")
+
+
 @click.command("figures")
 @click.option(
     "--out",
@@ -86,10 +144,12 @@ def _equiparameterization(out: Path) -> Path:
 )
 @click.option("--seeds", type=int, default=4, show_default=True, help="Seeds per simulation point.")
 def figures_command(out_dir, seeds):
-    """Draw the standard figures: double descent with γ = 0 and γ*, equiparameterization."""
+    """Draw the standard figures: double descent with γ = 0 and γ*, equiparameterization, and
+    linear vs ReLU features against a wide ReLU teacher past M."""
     from .._validation import check_positive_int
 
     seeds = check_positive_int("seeds", seeds)
     out = Path(out_dir)
-    for path in (_double_descent(out, seeds), _equiparameterization(out)):
+    for draw in (_double_descent, _equiparameterization, _linear_vs_relu):
+        path = draw(out, seeds) if draw is not _equiparameterization else draw(out)
         click.echo(f"wrote {path}", err=True)

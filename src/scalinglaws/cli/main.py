@@ -34,6 +34,7 @@ def _register_optional() -> None:
         ("study", ("study",)),
         ("spectrum", ("spectrum_command",)),
         ("figures", ("figures_command",)),
+        ("realdata", ("realdata_command",)),
     ):
         try:
             mod = importlib.import_module(f"{__package__}.{module}")

@@ -8,8 +8,14 @@ import click
 import numpy as np
 
 from .._validation import InputError, NumericalWarning
-from ._options import FLOAT_LIST, INT_LIST, grid_options, json_option, model_options
-from ._options import spec_from_options
+from ._options import (
+    FLOAT_LIST,
+    INT_LIST,
+    grid_options,
+    json_option,
+    model_options,
+    spec_from_options,
+)
 from ._output import emit_json, emit_table
 
 
