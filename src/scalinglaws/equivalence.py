@@ -42,7 +42,17 @@ from .simulation import summarize
 from .spec import ModelSpec
 from .theory.nonlinear import kernel_spectrum, one_level_loss, two_level_loss
 
-__all__ = ["one_level_theory", "two_level_theory", "reference_spectrum", "STREAM_REFERENCE"]
+__all__ = [
+    "predict_grid",
+    "one_level_theory",
+    "two_level_theory",
+    "reference_spectrum",
+    "STREAM_REFERENCE",
+    "LEVELS",
+]
+
+#: Choices of :func:`predict_grid`'s ``level``.
+LEVELS = ("auto", "exact", "one", "two")
 
 #: Stream label (below the root) of the reference draw used by the two-level theory.
 STREAM_REFERENCE = 1_000_003
@@ -187,3 +197,45 @@ def _dataset(spec, nf, ns, rg, seed_list, test_mse, root, source) -> xr.Dataset:
         },
     )
     return summarize(ds)
+
+
+def predict_grid(
+    spec: ModelSpec,
+    *,
+    n_features,
+    n_samples,
+    ridges=(0.0,),
+    level: str = "auto",
+    n_seeds: int = 8,
+    n_reference: int | None = None,
+    rng=0,
+) -> xr.Dataset:
+    """The theory's test loss for any spec on a grid of N × P × γ (dims as ``theory_grid``).
+
+    ``level``: ``"exact"`` is §5 (linear features and a linear teacher only); ``"two"`` the
+    two-level Gaussian equivalence; ``"one"`` the one-level theory averaged over ``n_seeds`` draws
+    of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
+    ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
+    """
+    from ._validation import check_choice
+    from .theory import theory_grid
+
+    level = check_choice("level", level, LEVELS)
+    linear = spec.is_linear and spec.teacher.is_linear
+    if level == "auto":
+        level = "exact" if linear else "two"
+    grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
+    if level == "exact":
+        ds = theory_grid(spec, **grid)[["test_mse", "excess", "kappa"]]
+    elif level == "two":
+        ds = two_level_theory(spec, **grid, n_reference=n_reference, rng=rng)
+    else:
+        one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng)
+        ds = xr.Dataset(
+            {
+                "test_mse": one.test_mse_mean,
+                "excess": one.excess_mean,
+                "kappa": xr.full_like(one.excess_mean, np.nan),
+            }
+        )
+    return ds.assign_attrs(level=level)

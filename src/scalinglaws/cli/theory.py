@@ -37,16 +37,49 @@ def _value(x) -> float | None:
 @click.command("theory")
 @model_options
 @grid_options
-@click.option("--details", is_flag=True, help="Add the regime and the local slopes.")
+@click.option("--details", is_flag=True, help="Add the regime and the local slopes (§5 only).")
+@click.option(
+    "--level",
+    type=click.Choice(["auto", "exact", "one", "two"]),
+    default="auto",
+    show_default=True,
+    help="exact: MODEL.md §5 (linear features and teacher); two / one: Gaussian equivalence "
+    "(averaged over the features, or for --seeds draws of them); auto picks.",
+)
+@click.option("--seeds", type=int, default=8, show_default=True, help="Draws for --level one.")
+@click.option(
+    "--n-reference",
+    type=int,
+    default=None,
+    help="Reference features for --level two (default max(4·max N, 1000)).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
 @json_option
-def theory_command(n_features, n_samples, ridge, details, as_json, **model):
+def theory_command(
+    n_features, n_samples, ridge, details, level, seeds, n_reference, seed, as_json, **model
+):
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
-    from ..theory import local_slopes, regime, theory_grid
+    from ..equivalence import predict_grid
+    from ..theory import local_slopes, regime
 
-    spec = _linear_spec(model)
+    spec = spec_from_options(**model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NumericalWarning)
-        ds = theory_grid(spec, n_features=n_features, n_samples=n_samples, ridges=ridge)
+        ds = predict_grid(
+            spec,
+            n_features=n_features,
+            n_samples=n_samples,
+            ridges=ridge,
+            level=level,
+            n_seeds=seeds,
+            n_reference=n_reference,
+            rng=seed,
+        )
+    if details and ds.attrs["level"] != "exact":
+        raise InputError(
+            "'details' needs the exact theory of MODEL.md §5 (linear features and teacher). "
+            f"Got level {ds.attrs['level']!r} instead."
+        )
     records = []
     for n in ds.n_features.values:
         for p in ds.n_samples.values:
@@ -77,7 +110,11 @@ def theory_command(n_features, n_samples, ridge, details, as_json, **model):
         if details:
             cols += ["regime", "slope_n_features", "slope_n_samples"]
         emit_table(
-            records, cols, title=f"theory: {spec.spectrum.describe()}, noise_var={spec.noise_var:g}"
+            records,
+            cols,
+            title=f"theory ({ds.attrs['level']}): {spec.spectrum.describe()}, "
+            f"{spec.activation.name} features, {spec.teacher.describe()}, "
+            f"noise_var={spec.noise_var:g}",
         )
 
 

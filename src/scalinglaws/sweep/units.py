@@ -143,7 +143,7 @@ def _theory(spec, grid: dict) -> tuple[np.ndarray, np.ndarray]:
         warnings.simplefilter("ignore", NumericalWarning)
         ds = theory_grid(
             spec, n_features=grid["n_features"], n_samples=grid["n_samples"], ridges=grid["ridges"]
-        )
+        )  # §5 for linear specs, two-level Gaussian equivalence otherwise
     dims = ("n_features", "n_samples", "ridge")
     return (
         np.asarray(ds.test_mse.transpose(*dims).values, dtype=np.float64),
@@ -162,7 +162,7 @@ def load_theory():
     from .._validation import InputError
 
     try:
-        from ..theory import theory_grid
+        from ..equivalence import predict_grid as theory_grid
     except ImportError:
         raise InputError(
             "'compute' must not ask for theory: this installation has no "

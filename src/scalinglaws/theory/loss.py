@@ -47,6 +47,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import (
+    InputError,
     check_choice,
     check_float_list,
     check_int_list,
@@ -110,9 +111,14 @@ def check_linear_spec(spec: object) -> ModelSpec:
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"'spec' must be a ModelSpec. Got {type(spec).__name__} instead.")
     if not spec.is_linear:
-        raise ValueError(
+        raise InputError(
             "'spec' must have a linear activation (the theory solves linear random features). "
-            f"Got {spec.activation.name!r} instead."
+            f"Got {spec.activation.name!r} instead; scalinglaws.equivalence covers the others."
+        )
+    if not spec.teacher.is_linear:
+        raise InputError(
+            "'teacher' must be linear in x for the theory of MODEL.md §5. Got a "
+            f"{spec.teacher.describe()} instead; scalinglaws.equivalence covers it."
         )
     return spec
 
