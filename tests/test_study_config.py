@@ -136,3 +136,19 @@ def test_study_explicit_spectrum_rejects_alpha_grid(tmp_path):
     ).replace("seeds = 2", "seeds = 2\nalpha = [1.0]")
     with pytest.raises(InputError, match="'grid.alpha' must be absent"):
         load_study(write(tmp_path, text))
+
+
+def test_random_feature_teacher_round_trips(tmp_path):
+    text = GOOD + 'teacher = { kind = "random_features", activation = "tanh", width = 64 }\n'
+    study = load_study(write(tmp_path, text))
+    spec = spec_from_dict(plan_units(study)[0].spec)
+    assert spec.teacher.kind == "random_features"
+    assert spec.teacher.activation.name == "tanh" and spec.teacher.width == 64
+    assert spec_from_dict(spec.to_dict()) == spec
+
+
+def test_random_feature_teacher_bad_activation_names_the_field(tmp_path):
+    text = GOOD + 'teacher = { kind = "random_features", activation = "swish" }\n'
+    with pytest.raises(InputError, match=r"spec\[0\]\.teacher\.activation") as info:
+        load_study(write(tmp_path, text))
+    assert "\n" not in str(info.value)

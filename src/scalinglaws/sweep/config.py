@@ -62,6 +62,7 @@ _TEACHER_FIELDS = {
     "power_law": ("kind", "exponent", "teacher_var"),
     "variances": ("kind", "variances"),
     "fixed": ("kind", "weights"),
+    "random_features": ("kind", "activation", "width", "feature_var", "output_var"),
 }
 
 
@@ -255,6 +256,20 @@ def _spectrum(reader: FieldReader, table: object, field: str) -> dict:
 
 def _teacher(reader: FieldReader, table: object, field: str) -> dict:
     kind = _kind(reader, table, field, _TEACHER_FIELDS, "isotropic")
+    if kind == "random_features":  # y = Σ_k a_k σ_t(v_k·x), MODEL.md §6
+        return {
+            "kind": kind,
+            "activation": reader.choice(
+                table.get("activation", "relu"), join(field, "activation"), ACTIVATION_NAMES
+            ),
+            "width": reader.integer(table.get("width", 1000), join(field, "width"), minimum=1),
+            "feature_var": reader.real(
+                table.get("feature_var", 1.0), join(field, "feature_var"), positive=True
+            ),
+            "output_var": reader.real(
+                table.get("output_var", 1.0), join(field, "output_var"), positive=True
+            ),
+        }
     if kind in ("variances", "fixed"):
         key = "variances" if kind == "variances" else "weights"
         if key not in table:
@@ -344,6 +359,13 @@ def _teacher_from_dict(data: dict) -> Teacher:
         return Teacher.power_law(data["exponent"], data.get("teacher_var", 1.0))
     if kind == "variances":
         return Teacher.from_variances(data["variances"])
+    if kind == "random_features":
+        return Teacher.random_features(
+            data["activation"],
+            data["width"],
+            feature_var=data.get("feature_var", 1.0),
+            output_var=data.get("output_var", 1.0),
+        )
     return Teacher.fixed(data["weights"])
 
 
