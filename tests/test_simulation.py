@@ -13,7 +13,8 @@ from scalinglaws.features import draw_projection, linear_excess
 from scalinglaws.ridge import svd_ridge
 from scalinglaws.simulation import simulate, to_records
 
-REFERENCE = json.loads((Path(__file__).parent / "reference" / "simulation_reference.json").read_text())
+REFERENCE_FILE = Path(__file__).parent / "reference" / "simulation_reference.json"
+REFERENCE = json.loads(REFERENCE_FILE.read_text())
 
 
 def power_spec(latent_dim=200, alpha=1.0, **kw):

@@ -93,7 +93,9 @@ def standard_normal_rows(seq: np.random.SeedSequence, n_rows: int, n_cols: int) 
 
 
 def sample_latent(spectrum: Spectrum, n_samples: int, rng) -> np.ndarray:
-    r"""Latent data :math:`x_\mu \sim N(0, \Lambda)`, shape ``(n_samples, latent_dim)``, nested in P.
+    r"""Latent data :math:`x_\mu \sim N(0, \Lambda)`, shape ``(n_samples, latent_dim)``.
+
+    Nested in P: the first rows of a larger draw.
 
     Examples
     --------
@@ -130,7 +132,8 @@ class TeacherDraw:
 def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
     r"""Draw the teacher: weights w of shape ``(latent_dim,)`` (linear teachers,
     :math:`w_I \sim N(0, \bar w_I^2)`, or the fixed vector), or a :class:`TeacherDraw` for a
-    random-feature teacher (:math:`v_{kI} \sim N(0, \sigma_v^2/M)`, :math:`a_k \sim N(0, \sigma_a^2/K)`).
+    random-feature teacher (:math:`v_{kI} \sim N(0, \sigma_v^2/M)`,
+    :math:`a_k \sim N(0, \sigma_a^2/K)`).
     """
     teacher = spec.teacher
     seq = as_seed_sequence(rng)
@@ -165,7 +168,8 @@ def teacher_output(latent: np.ndarray, teacher: np.ndarray | TeacherDraw) -> np.
 
 
 def sample_labels(latent: np.ndarray, teacher, noise_var: float, rng) -> np.ndarray:
-    r"""Labels :math:`y = f_*(x) + \varepsilon`, :math:`\varepsilon \sim N(0, \sigma_\varepsilon^2)`.
+    r"""Labels :math:`y = f_*(x) + \varepsilon` with noise
+    :math:`\varepsilon \sim N(0, \sigma_\varepsilon^2)`.
 
     ``latent`` has shape ``(n_samples, latent_dim)``; ``teacher`` is the weight vector w or a
     :class:`TeacherDraw`; returns shape ``(n_samples,)``, nested in P.

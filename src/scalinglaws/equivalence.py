@@ -1,4 +1,5 @@
-r"""Theory for any activation and teacher: draws kernels on the sampling side, solves on the theory side.
+r"""Theory for any activation and teacher: kernels drawn on the sampling side, solved on the
+theory side.
 
 This module is the one bridge between the two sides (DESIGN.md): it draws feature weights with the
 same streams as :func:`scalinglaws.simulation.simulate`, computes the exact Gaussian second moments

@@ -43,7 +43,9 @@ __all__ = [
 
 
 def draw_projection(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
-    r"""Feature weights :math:`U`, :math:`u_{jI} \sim N(0, \sigma_u^2/M)`, shape (N, M), nested in N.
+    r"""Feature weights :math:`U`, :math:`u_{jI} \sim N(0, \sigma_u^2/M)`, shape (N, M).
+
+    Nested in N: the first rows of a larger draw.
 
     Examples
     --------

@@ -9,7 +9,8 @@ X (P_max × M), label noise — and every smaller cell uses the leading rows/col
   running dual Gram ΦΦᵀ, grown in N (a cell's Gram is the leading block);
 * all ridges of a cell come from one factorization (see :mod:`scalinglaws.ridge`);
 * the test loss is exact, with no test sample: :func:`~scalinglaws.features.linear_excess` for
-  linear features, the Gaussian kernels :math:`\theta^\top K\theta - 2\theta^\top b + w^\top\Lambda w`
+  linear features, the Gaussian kernels
+  :math:`\theta^\top K\theta - 2\theta^\top b + w^\top\Lambda w`
   otherwise; a Monte-Carlo test set is available as ``loss="monte_carlo"``.
 
 Memory is that of the largest cell (X, U, Φ and two Grams), whatever the number of cells.
@@ -106,7 +107,6 @@ def simulate_seed(
     timer = timer or StageTimer()
     t = time.perf_counter()
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
-    eig = spec.spectrum.eigenvalues
     w = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
     u = draw_projection(spec, n_max, child_sequence(seq, STREAM_FEATURES))
     x = sample_latent(spec.spectrum, p_max, child_sequence(seq, STREAM_INPUTS))

@@ -41,12 +41,14 @@ class Teacher:
 
     - :meth:`isotropic`: :math:`w_I \\sim N(0, \\sigma_w^2/M)` i.i.d. (the paper's teacher);
     - :meth:`power_law`: :math:`w_I \\sim N(0, \\bar w_I^2)` with
-      :math:`\\bar w_I^2 \\propto I^{-\\beta}`, normalized so that :math:`\\sum_I \\bar w_I^2 = \\sigma_w^2`;
+      :math:`\\bar w_I^2 \\propto I^{-\\beta}`, normalized so that
+      :math:`\\sum_I \\bar w_I^2 = \\sigma_w^2`;
     - :meth:`from_variances`: :math:`w_I \\sim N(0, \\bar w_I^2)` for any given variances;
     - :meth:`fixed`: one fixed weight vector (then :math:`\\bar w_I^2 = w_I^2`);
     - :meth:`random_features`: the nonlinear teacher of ``MODEL.md`` §6,
       :math:`y = \\sum_{k=1}^{K} a_k \\sigma_t(v_k\\cdot x)`,
-      :math:`v_{kI} \\sim N(0, \\sigma_v^2/M)`, :math:`a_k \\sim N(0, \\sigma_a^2/K)`, drawn afresh for each seed.
+      :math:`v_{kI} \\sim N(0, \\sigma_v^2/M)`, :math:`a_k \\sim N(0, \\sigma_a^2/K)`,
+      drawn afresh for each seed.
     """
 
     kind: str
@@ -101,6 +103,8 @@ class Teacher:
     @classmethod
     def power_law(cls, exponent: float, teacher_var: float = 1.0) -> Teacher:
         r"""Random teacher with :math:`\bar w_I^2 = \sigma_w^2 I^{-\beta} / \sum_J J^{-\beta}`."""
+        if isinstance(exponent, bool) or not isinstance(exponent, int | float | np.number):
+            raise InputError(f"'exponent' must be a finite number. Got {exponent!r} instead.")
         beta = float(exponent)
         if not np.isfinite(beta):
             raise InputError(f"'exponent' must be a finite number. Got {exponent!r} instead.")
@@ -113,11 +117,15 @@ class Teacher:
     @classmethod
     def from_variances(cls, variances: object) -> Teacher:
         """Random teacher with per-direction variances w̄_I² ≥ 0, shape ``(latent_dim,)``."""
-        arr = np.array(variances, dtype=np.float64)
-        if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        arr = _float_array("variances", variances)
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if arr.ndim != 1 or arr.size == 0 or bad.any():
+            found = (
+                f"{float(arr[bad][0])!r} among its entries" if bad.any() else f"shape {arr.shape}"
+            )
             raise InputError(
-                "'variances' must be a non-empty 1-D array of finite numbers >= 0. "
-                f"Got shape {arr.shape} instead."
+                f"'variances' must be a non-empty 1-D array of finite numbers >= 0. "
+                f"Got {found} instead."
             )
         arr.setflags(write=False)
         return cls(kind="variances", teacher_var=float(arr.sum()), _array=arr)
@@ -125,11 +133,14 @@ class Teacher:
     @classmethod
     def fixed(cls, weights: object) -> Teacher:
         """A fixed teacher weight vector w, shape ``(latent_dim,)``."""
-        arr = np.array(weights, dtype=np.float64)
-        if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        arr = _float_array("weights", weights)
+        bad = ~np.isfinite(arr)
+        if arr.ndim != 1 or arr.size == 0 or bad.any():
+            found = (
+                f"{float(arr[bad][0])!r} among its entries" if bad.any() else f"shape {arr.shape}"
+            )
             raise InputError(
-                "'weights' must be a non-empty 1-D array of finite numbers. "
-                f"Got shape {arr.shape} instead."
+                f"'weights' must be a non-empty 1-D array of finite numbers. Got {found} instead."
             )
         arr.setflags(write=False)
         return cls(kind="fixed", teacher_var=float(arr @ arr), _array=arr)
@@ -152,8 +163,9 @@ class Teacher:
             raise TypeError("A random-feature teacher has no per-direction variances w̄_I².")
         if self.kind == "isotropic":
             return np.full(latent_dim, self.teacher_var / latent_dim)
-        if self.kind == "power_law":
-            raw = np.arange(1, latent_dim + 1, dtype=np.float64) ** (-self.exponent)
+        if self.kind == "power_law":  # normalized in log space: no overflow for any exponent
+            logs = -self.exponent * np.log(np.arange(1, latent_dim + 1, dtype=np.float64))
+            raw = np.exp(logs - logs.max())
             return raw * (self.teacher_var / raw.sum())
         if self.kind == "variances":
             return self._array
@@ -219,6 +231,15 @@ class Teacher:
     def __hash__(self) -> int:
         extra = None if self._array is None else self._array.tobytes()
         return hash((*self._key(), extra))
+
+
+def _float_array(name: str, value: object) -> np.ndarray:
+    try:
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"'{name}' must be a 1-D array of numbers. Got {value!r:.60} instead."
+        ) from None
 
 
 @dataclass(frozen=True, kw_only=True)

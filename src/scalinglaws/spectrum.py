@@ -1,4 +1,5 @@
-r"""Spectra of the latent data covariance :math:`\Lambda = \mathrm{diag}(\lambda_1, \dots, \lambda_M)`.
+r"""Spectra of the latent data covariance
+:math:`\Lambda = \mathrm{diag}(\lambda_1, \dots, \lambda_M)`.
 
 See ``MODEL.md`` §2. A :class:`Spectrum` is either the paper's power law
 
@@ -92,7 +93,7 @@ class Spectrum:
 
     # -- values -------------------------------------------------------------------------------
     def eigenvalue_at(self, index: np.ndarray | float) -> np.ndarray:
-        r"""λ at a (possibly fractional) 1-based index; power law only: :math:`\lambda_+ I^{-(1+\alpha)}`.
+        r"""λ at a (possibly fractional) 1-based index, :math:`\lambda_+ I^{-(1+\alpha)}`.
 
         Used by compressed spectral sums, which treat the index as a continuous variable.
         """

@@ -1,4 +1,5 @@
-"""Figure files written by CLI commands (``--plot DIR``): drawing only, numbers come from the library."""
+"""Figure files written by CLI commands (``--plot DIR``): drawing only, the numbers come from
+the library."""
 
 from __future__ import annotations
 

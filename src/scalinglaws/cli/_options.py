@@ -44,7 +44,8 @@ FLOAT_LIST = NumberList(float)
 
 
 def model_options(func):
-    """--latent-dim, --alpha, --lambda-plus, --teacher-var, --noise-var, --feature-var, --activation."""
+    """--latent-dim, --alpha, --lambda-plus, --teacher-var, --noise-var, --feature-var,
+    --activation, --teacher-activation, --teacher-width."""
     options = [
         click.option("--latent-dim", "-M", type=int, required=True, help="Latent dimension M."),
         click.option("--alpha", "-a", type=float, required=True, help="Power-law exponent α."),

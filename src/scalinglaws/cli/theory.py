@@ -1,4 +1,5 @@
-"""``scalinglaws theory``, ``optimal`` and ``frontier``: the large-N, large-P theory (MODEL.md §5)."""
+"""``scalinglaws theory``, ``optimal`` and ``frontier``: the large-N, large-P theory
+(MODEL.md §5, §6)."""
 
 from __future__ import annotations
 
