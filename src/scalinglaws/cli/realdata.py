@@ -79,7 +79,7 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
     from ..plot import new_axes, save_figure
 
     paths = []
-    name = sim.attrs["task"].replace("/", "-")
+    name = sim.attrs["task"].replace("/", "-") + "_" + sim.attrs["activation"]
     for g in sim.ridge.values:
         for x, line in (("n_features", "n_samples"), ("n_samples", "n_features")):
             fig, ax = new_axes()
@@ -137,6 +137,7 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
     default=None,
     help="Reference features for the nonlinear theory (default max(4·N_max, 2000)).",
 )
+@click.option("--max-samples", type=int, default=None, help="Use the first rows of the dataset.")
 @click.option("--theory/--no-theory", default=True, show_default=True)
 @click.option(
     "--plot",
@@ -158,13 +159,14 @@ def realdata_command(
     n_test,
     feature_var,
     n_reference,
+    max_samples,
     theory,
     plot_dir,
     as_json,
 ):
     """Ridge regression of random features on a real dataset: held-out test MSE (mean ± SEM over
     seeds) against N and P, with the theory from the measured training pool."""
-    task = make_task(dataset, target)
+    task = make_task(dataset, target, max_samples=max_samples)
     common = dict(
         n_features=n_features,
         n_samples=n_samples,
