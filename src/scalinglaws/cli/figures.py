@@ -75,7 +75,7 @@ def _equiparameterization(out: Path) -> Path:
     return save_figure(fig, out / "equiparameterization.png")
 
 
-def _linear_vs_relu(out: Path, seeds: int) -> Path:
+def _linear_vs_relu(out: Path, seeds: int, *, quick: bool = False) -> Path:
     """Against a wide ReLU teacher: linear features plateau at N = M, ReLU features keep falling."""
     from ..equivalence import one_level_theory
     from ..plot import new_axes, save_figure
@@ -83,8 +83,8 @@ def _linear_vs_relu(out: Path, seeds: int) -> Path:
     from ..spec import ModelSpec, Teacher
     from ..spectrum import Spectrum
 
-    latent_dim, n_samples = 100, 16_000
-    n_features = [25, 50, 100, 200, 400, 800, 1600]
+    latent_dim, n_samples = 100, 2000 if quick else 16_000
+    n_features = [25, 100, 400] if quick else [25, 50, 100, 200, 400, 800, 1600]
     teacher = Teacher.random_features("relu", 20 * latent_dim)
     fig, ax = new_axes(6.0, 4.2)
     for color, activation in (("C0", "linear"), ("C3", "relu")):
@@ -143,7 +143,8 @@ def _linear_vs_relu(out: Path, seeds: int) -> Path:
     help="Folder for the PNG files.",
 )
 @click.option("--seeds", type=int, default=4, show_default=True, help="Seeds per simulation point.")
-def figures_command(out_dir, seeds):
+@click.option("--quick", is_flag=True, help="Smaller grids (a smoke run of the same figures).")
+def figures_command(out_dir, seeds, quick):
     """Draw the standard figures: double descent with γ = 0 and γ*, equiparameterization, and
     linear vs ReLU features against a wide ReLU teacher past M."""
     from .._validation import check_positive_int
@@ -151,5 +152,10 @@ def figures_command(out_dir, seeds):
     seeds = check_positive_int("seeds", seeds)
     out = Path(out_dir)
     for draw in (_double_descent, _equiparameterization, _linear_vs_relu):
-        path = draw(out, seeds) if draw is not _equiparameterization else draw(out)
+        if draw is _equiparameterization:
+            path = draw(out)
+        elif draw is _linear_vs_relu:
+            path = draw(out, seeds, quick=quick)
+        else:
+            path = draw(out, seeds)
         click.echo(f"wrote {path}", err=True)
