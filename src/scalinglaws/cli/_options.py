@@ -131,6 +131,14 @@ def grid_options(func):
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
+plot_option = click.option(
+    "--plot",
+    "plot_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write log-log figures of the loss against N and against P to this folder.",
+)
+
 
 def spec_from_options(
     *,

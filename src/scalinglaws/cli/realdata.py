@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ..realdata import TARGETS, loss_exponent, make_task, realdata_theory, simulate_realdata
-from ._options import FLOAT_LIST, INT_LIST, json_option
+from ._options import FLOAT_LIST, INT_LIST, json_option, plot_option
 from ._output import emit_json, emit_table
 
 COLUMNS = (
@@ -139,13 +139,7 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
 )
 @click.option("--max-samples", type=int, default=None, help="Use the first rows of the dataset.")
 @click.option("--theory/--no-theory", default=True, show_default=True)
-@click.option(
-    "--plot",
-    "plot_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write log-log figures of the loss against N and against P to this folder.",
-)
+@plot_option
 @json_option
 def realdata_command(
     dataset,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..simulation import simulate, to_records
-from ._options import grid_options, json_option, model_options, spec_from_options
+from ._options import grid_options, json_option, model_options, plot_option, spec_from_options
 from ._output import ProgressBar, emit_json, emit_table
 
 COLUMNS = (
@@ -44,13 +44,7 @@ COLUMNS = (
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
-@click.option(
-    "--plot",
-    "plot_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Write log-log figures of the loss against N and against P to this folder.",
-)
+@plot_option
 @json_option
 def simulate_command(
     n_features, n_samples, ridge, seeds, seed, loss, n_test, progress, plot_dir, as_json, **model
