@@ -80,9 +80,23 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
 
-    from .. import simulation  # noqa: F401 - import the engine at start-up, not in the first unit
-
     _LIMITS.append(threadpool_limits(limits=1))
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Run a tiny grid once, so that a worker's first unit does not pay for lazy imports (xarray's
+    array backends, LAPACK wrappers: ~0.4 s) — that cost would otherwise land on the first unit."""
+    from ..simulation import simulate
+    from ..spec import ModelSpec
+    from ..spectrum import Spectrum
+
+    simulate(
+        ModelSpec(spectrum=Spectrum.power_law(latent_dim=4, alpha=1.0)),
+        n_features=[2, 3],
+        n_samples=[2, 3],
+        ridges=[0.0, 1.0],
+    )
 
 
 def _context():
