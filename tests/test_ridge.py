@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import scalinglaws.ridge as ridge_mod
 from scalinglaws._validation import InputError
-from scalinglaws.ridge import fit_ridge, min_norm_solve, svd_ridge
+from scalinglaws.ridge import fit_ridge, min_norm_solve, solve_gram, solve_ridge, svd_ridge
 
 RIDGES = np.array([0.0, 1e-3, 1e-1, 1.0, 10.0])
 
@@ -131,26 +131,45 @@ def test_fit_ridge_rejects_negative_ridge_and_bad_shapes():
 
 def test_mixed_precision_path_is_double_accurate():
     """float32 Cholesky + float64 refinement (LAPACK dsposv's method) vs a float64 solve."""
-    from scalinglaws.ridge import _mixed_precision_solve
-
     rng = np.random.default_rng(8)
     phi = power_law_features(rng, 600, 300)
     gram, rhs = phi.T @ phi, rng.standard_normal(300)
     gamma = np.trace(gram) * 1e-5  # condition bound 1e5: inside the mixed-precision range
-    mixed = _mixed_precision_solve(gram, rhs, gamma)
-    assert mixed is not None
+    sol = solve_gram(gram, rhs, np.array([gamma]))
+    assert sol.routes == ("cholesky-mixed",)
     direct = np.linalg.solve(gram + gamma * np.eye(300), rhs)
     # Refinement stops at backward error sqrt(n)·eps·(tr G + γ); the forward error is then at
     # most cond ≤ 1e5 times that, i.e. ~1e-9 relative — far below single precision (1e-7).
+    mixed = sol.solutions[:, 0, 0]
     np.testing.assert_allclose(mixed, direct, rtol=1e-9, atol=1e-9 * np.abs(direct).max())
 
 
 def test_mixed_precision_declines_ill_conditioned_systems():
-    from scalinglaws.ridge import _mixed_precision_solve
-
     rng = np.random.default_rng(9)
     q, _ = np.linalg.qr(rng.standard_normal((200, 200)))
     gram = (q * np.geomspace(1.0, 1e-12, 200)) @ q.T
-    # cond 1e12 ≫ 1/eps32: the float32 factor is useless; the path must hand back, not guess.
-    result = _mixed_precision_solve(gram, rng.standard_normal(200), 1e-13)
-    assert result is None
+    # cond 1e12 ≫ 1/eps32: the float32 factor is useless; the solver must not take that route.
+    sol = solve_gram(gram, rng.standard_normal(200), np.array([1e-13]))
+    assert sol.routes[0] != "cholesky-mixed"
+
+
+def test_ridge_many_targets_equal_one_target_at_a_time():
+    rng = np.random.default_rng(10)
+    phi = power_law_features(rng, 50, 20)
+    targets = rng.standard_normal((50, 3))
+    both = fit_ridge(phi, targets, [0.0, 1e-2])
+    for c in range(3):
+        one = fit_ridge(phi, targets[:, c], [0.0, 1e-2])
+        # Same systems, one right-hand side at a time: only BLAS blocking differs.
+        np.testing.assert_allclose(both[:, c, :], one, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(30, 30), (20, 40)])
+def test_solve_ridge_reports_the_route_of_each_ridge(shape):
+    rng = np.random.default_rng(11)
+    phi, y = power_law_features(rng, *shape, exponent=3.0), rng.standard_normal(shape[0])
+    fit = solve_ridge(phi, y, [0.0, 1.0])
+    # γ = 0 on a square Φ never goes through the Gram (its condition is cond(Φ)²).
+    expected = "min-norm-lu" if shape[0] == shape[1] else "cholesky"
+    assert fit.routes[0] == expected and fit.routes[1] in ("cholesky", "cholesky-mixed")
+    assert set(fit.routes) <= set(ridge_mod.ROUTES)

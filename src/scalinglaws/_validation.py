@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ._errors import InputError, NumericalWarning
+
 __all__ = [
     "InputError",
     "NumericalWarning",
@@ -25,14 +27,6 @@ __all__ = [
     "check_choice",
     "warn_numerical",
 ]
-
-
-class InputError(ValueError):
-    """Bad input from the user: a one-line message naming the parameter (CLI: exit status 2)."""
-
-
-class NumericalWarning(UserWarning):
-    """Numerical trouble: a pole, an ill-conditioned solve, an inaccurate quadrature."""
 
 
 def warn_numerical(message: str, *, stacklevel: int = 3) -> None:
@@ -49,8 +43,12 @@ def _fail(name: str, expectation: str, value: object) -> InputError:
     return InputError(f"'{name}' must be {expectation}. Got {_fmt(value)} instead.")
 
 
+#: Largest integer accepted for a count (sizes far beyond any memory, but still exact in int64).
+MAX_COUNT = 2**62
+
+
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``."""
+    """Return ``value`` as an ``int`` if it is an integer ``>= minimum`` (and at most 2**62)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -60,6 +58,8 @@ def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     if value < minimum:
         expectation = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise _fail(name, expectation, value)
+    if value > MAX_COUNT:
+        raise InputError(f"'{name}' must be an integer at most 2**62. Got {int(value)} instead.")
     return int(value)
 
 

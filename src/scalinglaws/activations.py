@@ -52,6 +52,7 @@ from numpy.polynomial.legendre import leggauss
 from scipy.special import erf as _erf
 from scipy.special import ndtr as _ndtr
 
+from ._names import ACTIVATION_NAMES as _NAMES
 from ._validation import check_choice, check_positive_int, warn_numerical
 
 __all__ = [
@@ -154,7 +155,10 @@ def _polar_chunk(f, g, s1, s2, theta, n_nodes: int) -> np.ndarray:
     a = (s1[:, None, None] * np.cos(phi))[..., None] * r  # (k, 4, n, n)
     b = (s2[:, None, None] * np.cos(phi - theta[:, None, None]))[..., None] * r
     values = np.asarray(f(a), dtype=np.float64) * np.asarray(g(b), dtype=np.float64)
-    return np.einsum("kspr,ksp,r->k", values, w_phi, wr, optimize=True)
+    # Contract with elementwise products and contiguous reductions, not BLAS, so that each pair's
+    # value does not depend on which other pairs share its chunk (no shape-dependent kernels).
+    radial = np.sum(values * wr, axis=-1)
+    return np.sum(radial * w_phi, axis=(1, 2))
 
 
 def gaussian_expectation(
@@ -198,8 +202,13 @@ def gaussian_expectation(
     v1, v2, cov = c11.ravel(), c22.ravel(), c12.ravel()
     s1, s2 = np.sqrt(v1), np.sqrt(v2)
     # θ = arccos ρ from the 2×2 determinant: exactly 0 (π) when c12 = ±√(c11 c22) in floating point.
-    det = np.maximum(v1 * v2 - cov * cov, 0.0)
-    theta = np.arctan2(np.sqrt(det), cov)
+    with np.errstate(over="ignore", invalid="ignore"):
+        det = np.maximum(v1 * v2 - cov * cov, 0.0)
+        theta = np.arctan2(np.sqrt(det), cov)
+    wide = ~np.isfinite(det)  # variances beyond ~1e154: the same angle from ρ, scale-free
+    if np.any(wide):
+        rho = _rho(v1[wide], v2[wide], cov[wide])
+        theta[wide] = np.arctan2(np.sqrt(np.maximum(1.0 - rho * rho, 0.0)), rho)
     theta = np.where((v1 > 0) & (v2 > 0), theta, np.pi / 2)  # a zero variance: θ is arbitrary
     if n_nodes is None:
         counts = _automatic_nodes(np.maximum(v1, v2))
@@ -258,18 +267,33 @@ def _fast_tanh(h: np.ndarray) -> np.ndarray:
         return 1.0 - 2.0 / (np.exp(2.0 * h) + 1.0)
 
 
+def _root_product(a, b):
+    """√(a·b), formed as √a·√b where the product would overflow or underflow.
+
+    Where a·b is a normal float the plain form is kept: it is exact when c12² = c11·c22, so that
+    ρ = 1 comes out as exactly 1 (arcsin and arccos amplify an ulp below 1 into ~1e-8).
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        prod = a * b
+    normal = np.isfinite(prod) & (prod > np.finfo(np.float64).tiny)
+    with np.errstate(invalid="ignore"):
+        return np.where(normal, np.sqrt(np.where(normal, prod, 1.0)), np.sqrt(a) * np.sqrt(b))
+
+
 def _rho(c11, c22, c12):
-    return np.clip(c12 / np.sqrt(c11 * c22), -1.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = c12 / _root_product(c11, c22)
+    return np.clip(np.nan_to_num(rho, nan=0.0), -1.0, 1.0)
 
 
 def _relu_kernel(c11, c22, c12):
     rho = _rho(c11, c22, c12)
     theta = np.arccos(rho)
-    return np.sqrt(c11 * c22) / (2 * np.pi) * (np.sqrt(1.0 - rho**2) + (np.pi - theta) * rho)
+    return _root_product(c11, c22) / (2 * np.pi) * (np.sqrt(1.0 - rho**2) + (np.pi - theta) * rho)
 
 
 def _erf_kernel(c11, c22, c12):
-    arg = 2.0 * c12 / np.sqrt((1.0 + 2.0 * c11) * (1.0 + 2.0 * c22))
+    arg = 2.0 * c12 / _root_product(1.0 + 2.0 * c11, 1.0 + 2.0 * c22)
     return (2.0 / np.pi) * np.arcsin(np.clip(arg, -1.0, 1.0))
 
 
@@ -279,11 +303,13 @@ def _sign_kernel(c11, c22, c12):
 
 def _abs_kernel(c11, c22, c12):
     rho = _rho(c11, c22, c12)
-    return (2.0 / np.pi) * np.sqrt(c11 * c22) * (np.sqrt(1.0 - rho**2) + rho * np.arcsin(rho))
+    scale = (2.0 / np.pi) * _root_product(c11, c22)
+    return scale * (np.sqrt(1.0 - rho**2) + rho * np.arcsin(rho))
 
 
 def _quadratic_kernel(c11, c22, c12):
-    return c11 * c22 + 2.0 * c12**2
+    with np.errstate(over="ignore"):  # beyond ~1e154 per variance the kernel is not a float
+        return c11 * c22 + 2.0 * c12**2
 
 
 def _linear(h):
@@ -335,8 +361,10 @@ _CLOSED_FORMS = {
 # name: (σ, faster equivalent used inside quadrature or None)
 _QUADRATURE_ONLY = {"tanh": (np.tanh, _fast_tanh), "gelu": (_gelu, None)}
 
-#: Names accepted by :func:`get_activation`.
-ACTIVATION_NAMES = tuple(_CLOSED_FORMS) + tuple(_QUADRATURE_ONLY)
+#: Names accepted by :func:`get_activation` (closed forms first, then quadrature).
+ACTIVATION_NAMES = _NAMES
+if ACTIVATION_NAMES != tuple(_CLOSED_FORMS) + tuple(_QUADRATURE_ONLY):  # pragma: no cover
+    raise ImportError("scalinglaws._names.ACTIVATION_NAMES is out of step with activations.py")
 
 
 @dataclass(frozen=True)

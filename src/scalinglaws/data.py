@@ -80,22 +80,30 @@ def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seq))
 
 
-def standard_normal_rows(seq: np.random.SeedSequence, n_rows: int, n_cols: int) -> np.ndarray:
+def standard_normal_rows(
+    seq: np.random.SeedSequence, n_rows: int, n_cols: int, *, out: np.ndarray | None = None
+) -> np.ndarray:
     """I.i.d. N(0, 1) matrix of shape ``(n_rows, n_cols)``, nested in ``n_rows``.
 
     Block *b* (rows ``b*ROW_BLOCK`` to ``(b+1)*ROW_BLOCK``) comes from ``child_sequence(seq, b)``.
+    With ``out`` (a C-contiguous float64 array of at least ``n_rows`` rows and ``n_cols``
+    columns), the rows are written into its first ``n_rows`` rows, which are returned.
     """
-    out = np.empty((n_rows, n_cols))
+    if out is None:
+        out = np.empty((n_rows, n_cols))
+    target = out[:n_rows]
     for start in range(0, n_rows, ROW_BLOCK):
         stop = min(start + ROW_BLOCK, n_rows)
-        _generator(child_sequence(seq, start // ROW_BLOCK)).standard_normal(out=out[start:stop])
-    return out
+        _generator(child_sequence(seq, start // ROW_BLOCK)).standard_normal(out=target[start:stop])
+    return target
 
 
-def sample_latent(spectrum: Spectrum, n_samples: int, rng) -> np.ndarray:
+def sample_latent(
+    spectrum: Spectrum, n_samples: int, rng, *, out: np.ndarray | None = None
+) -> np.ndarray:
     r"""Latent data :math:`x_\mu \sim N(0, \Lambda)`, shape ``(n_samples, latent_dim)``.
 
-    Nested in P: the first rows of a larger draw.
+    Nested in P: the first rows of a larger draw. ``out`` as in :func:`standard_normal_rows`.
 
     Examples
     --------
@@ -105,7 +113,7 @@ def sample_latent(spectrum: Spectrum, n_samples: int, rng) -> np.ndarray:
     (5, 3)
     """
     n_samples = check_positive_int("n_samples", n_samples)
-    z = standard_normal_rows(as_seed_sequence(rng), n_samples, spectrum.latent_dim)
+    z = standard_normal_rows(as_seed_sequence(rng), n_samples, spectrum.latent_dim, out=out)
     z *= np.sqrt(spectrum.eigenvalues)
     return z
 
@@ -144,7 +152,7 @@ def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
         a *= np.sqrt(teacher.output_var / teacher.width)
         return TeacherDraw(v, a, teacher.activation)
     if not teacher.is_random:
-        return np.array(teacher.weights)
+        return np.array(spec.teacher_weights())
     z = _generator(seq).standard_normal(spec.latent_dim)
     return z * np.sqrt(spec.teacher_variances())
 
@@ -152,18 +160,24 @@ def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
 def teacher_output(latent: np.ndarray, teacher: np.ndarray | TeacherDraw) -> np.ndarray:
     """Noiseless target for each row of ``latent`` (shape (P, M)); returns shape (P,).
 
-    Computed block by block (and row by row for a linear teacher) so that each y_μ is the same
-    whatever the number of rows drawn.
+    Computed in blocks of exactly :data:`ROW_BLOCK` rows (the last one zero-padded), so that each
+    y_μ comes from the same BLAS call shapes whatever the number of rows drawn.
     """
-    y = np.empty(latent.shape[0])
-    for start in range(0, latent.shape[0], ROW_BLOCK):
+    n = latent.shape[0]
+    y = np.empty(n)
+    pad = None
+    for start in range(0, n, ROW_BLOCK):
         block = latent[start : start + ROW_BLOCK]
+        rows = block.shape[0]
+        if rows < ROW_BLOCK:
+            pad = np.zeros((ROW_BLOCK, latent.shape[1])) if pad is None else pad
+            pad[:rows] = block
+            block = pad
         if isinstance(teacher, TeacherDraw):
-            y[start : start + ROW_BLOCK] = (
-                teacher.activation(block @ teacher.projection.T) @ teacher.coefficients
-            )
+            values = teacher.activation(block @ teacher.projection.T) @ teacher.coefficients
         else:
-            y[start : start + ROW_BLOCK] = np.sum(block * teacher, axis=1)
+            values = np.sum(block * teacher, axis=1)
+        y[start : start + rows] = values[:rows]
     return y
 
 

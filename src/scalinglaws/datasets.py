@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._names import DATASET_NAMES
 from ._validation import InputError, check_choice, check_positive_int
 from .data import as_seed_sequence
 
@@ -310,6 +311,10 @@ DATASETS: dict[str, _Entry] = {
     "image-patches": _Entry(load_image_patches, "image", _PIP_DATA),
     "minilm-tokens": _Entry(load_minilm_tokens, "text", _MINILM_INSTALL),
 }
+
+
+if tuple(DATASETS) != DATASET_NAMES:  # pragma: no cover
+    raise ImportError("scalinglaws._names.DATASET_NAMES is out of step with datasets.py")
 
 
 def load_dataset(name: str, **options) -> Dataset:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._tiles import PaddedRows, TiledMatrix, tile_size, tiled_products
 from ._validation import check_positive_int
 from .activations import Activation, gaussian_expectation
 from .data import TeacherDraw, as_seed_sequence, standard_normal_rows
@@ -35,17 +36,22 @@ __all__ = [
     "draw_projection",
     "random_features",
     "FeatureMoments",
+    "TiledMoments",
     "feature_moments",
+    "tiled_moments",
     "cross_kernel",
     "linear_excess",
     "moment_excess",
 ]
 
 
-def draw_projection(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
+def draw_projection(
+    spec: ModelSpec, n_features: int, rng, *, out: np.ndarray | None = None
+) -> np.ndarray:
     r"""Feature weights :math:`U`, :math:`u_{jI} \sim N(0, \sigma_u^2/M)`, shape (N, M).
 
-    Nested in N: the first rows of a larger draw.
+    Nested in N: the first rows of a larger draw. With ``out`` (C-contiguous float64, at least
+    N rows), the draw fills its first N rows, which are returned.
 
     Examples
     --------
@@ -55,7 +61,7 @@ def draw_projection(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
     (4, 10)
     """
     n_features = check_positive_int("n_features", n_features)
-    u = standard_normal_rows(as_seed_sequence(rng), n_features, spec.latent_dim)
+    u = standard_normal_rows(as_seed_sequence(rng), n_features, spec.latent_dim, out=out)
     u *= np.sqrt(spec.feature_var / spec.latent_dim)
     return u
 
@@ -82,12 +88,25 @@ class FeatureMoments:
     kernel : ndarray of shape (n_features, n_features)
         K_jk = E[σ(h_j)σ(h_k)].
     target_cov : ndarray of shape (n_features,)
-        b_j = E[σ(h_j) w·x].
+        b_j = E[σ(h_j) f_*(x)].
     target_var : float
-        wᵀΛw, the variance of the noiseless target.
+        E[f_*(x)²], the power of the noiseless target.
     """
 
     kernel: np.ndarray
+    target_cov: np.ndarray
+    target_var: float
+
+
+@dataclass(frozen=True)
+class TiledMoments:
+    """:class:`FeatureMoments` with K stored as fixed-shape tiles (see :mod:`scalinglaws._tiles`).
+
+    ``kernel`` is a :class:`~scalinglaws._tiles.TiledMatrix`; ``target_cov`` has shape
+    (padded n_features,), zero beyond n_features.
+    """
+
+    kernel: TiledMatrix
     target_cov: np.ndarray
     target_var: float
 
@@ -107,6 +126,9 @@ def feature_moments(
     .. math:: b = B a,\quad B_{jk} = E[\sigma(h_j)\sigma_t(g_k)],\quad
               E[f_*^2] = a^\top T a,\quad T_{kl} = E[\sigma_t(g_k)\sigma_t(g_l)]
 
+    Every entry is computed in fixed-shape tiles (:func:`tiled_moments`), so the moments of the
+    first n features do not depend on how many features were drawn.
+
     Parameters
     ----------
     projection : ndarray of shape (n_features, latent_dim)
@@ -114,20 +136,106 @@ def feature_moments(
     teacher : ndarray of shape (latent_dim,) or TeacherDraw
     activation : Activation
     """
-    scaled = projection * eigenvalues
-    cov = scaled @ projection.T
-    cov = 0.5 * (cov + cov.T)
-    diag = np.diag(cov).copy()
-    kernel = activation.kernel_matrix(cov)
+    n, m = projection.shape
+    rows = PaddedRows.zeros(n, m, tile_size(m))
+    rows.values[:] = projection
+    tiled = tiled_moments(rows, eigenvalues, teacher, activation)
+    return FeatureMoments(tiled.kernel.block(n, n), tiled.target_cov[:n].copy(), tiled.target_var)
+
+
+def tiled_moments(
+    projection: PaddedRows, eigenvalues: np.ndarray, teacher, activation: Activation
+) -> TiledMoments:
+    r"""The moments of :func:`feature_moments`, tile by tile (fixed BLAS shapes).
+
+    The pre-activation covariance :math:`C = U\Lambda U^\top` is formed in ``(t × M)·(M × t)``
+    tiles and symmetrized tile by tile, :math:`\tfrac12(C_{ab} + C_{ba}^\top)`; the kernel of each
+    tile of the upper triangle is evaluated on its own and mirrored, so K is exactly symmetric;
+    b and the teacher cross moments come from ``(t × M)`` blocks.
+    """
+    t, n = projection.t, projection.rows
+    scaled = PaddedRows(projection.data * eigenvalues, n, t)
+    cov = tiled_products(scaled, projection).tiles
+    nt = cov.shape[0]
+    diag = np.ones(nt * t)  # padded features (zero rows of U) get variance 1, masked below
+    for a in range(nt):
+        diag[a * t : min((a + 1) * t, n)] = np.diag(cov[a, a])[: min(t, n - a * t)]
+    kernel = np.zeros_like(cov)
+    for a in range(nt):
+        for b in range(a, nt):
+            k_ab = _kernel_tile(activation, cov, diag, a, b, n)
+            kernel[a, b], kernel[b, a] = k_ab, k_ab.T
+    tiles = TiledMatrix(kernel, n, n)
+    _mask(tiles)
     if isinstance(teacher, TeacherDraw):
-        v, a, act_t = teacher.projection, teacher.coefficients, teacher.activation
-        teacher_diag = np.einsum("ki,i,ki->k", v, eigenvalues, v)
-        cross = cross_kernel(activation, act_t, diag, teacher_diag, scaled @ v.T)
-        teacher_cov = (v * eigenvalues) @ v.T
-        teacher_kernel = act_t.kernel_matrix(0.5 * (teacher_cov + teacher_cov.T))
-        return FeatureMoments(kernel, cross @ a, float(a @ teacher_kernel @ a))
-    target_cov = activation.mean_slope(diag) * (scaled @ teacher)
-    return FeatureMoments(kernel, target_cov, float(teacher @ (eigenvalues * teacher)))
+        target_cov, target_var = _teacher_moments(scaled, diag, eigenvalues, teacher, activation)
+    else:
+        target_cov = np.zeros(nt * t)
+        for a in range(nt):
+            block = slice(a * t, (a + 1) * t)
+            target_cov[block] = activation.mean_slope(diag[block]) * (scaled.tile(a) @ teacher)
+        target_cov[n:] = 0.0
+        target_var = float(teacher @ (eigenvalues * teacher))
+    return TiledMoments(tiles, target_cov, target_var)
+
+
+def _kernel_tile(activation: Activation, cov, diag, a: int, b: int, n: int) -> np.ndarray:
+    """Kernel tile (a, b ≥ a) from the symmetrized covariance tile.
+
+    Closed forms are evaluated on the whole fixed-shape tile (elementwise). The quadrature, which
+    costs ~4·nodes² evaluations per pair, only on the pairs that exist (and on the upper triangle
+    of a diagonal tile); each pair's value does not depend on the others it is computed with.
+    """
+    t = cov.shape[2]
+    da, db = diag[a * t : (a + 1) * t], diag[b * t : (b + 1) * t]
+    c_ab = 0.5 * (cov[a, b] + cov[b, a].T)
+    if activation.has_closed_form:
+        out = activation.kernel(da[:, None], db[None, :], c_ab)
+        if a == b:
+            out = np.triu(out) + np.triu(out, 1).T
+            out[np.diag_indices(t)] = activation.second_moment(da)
+        return out
+    ra, rb = min(t, n - a * t), min(t, n - b * t)
+    out = np.zeros((t, t))
+    if a == b:
+        rows, cols = np.triu_indices(ra, k=1)
+        values = activation.kernel(da[rows], da[cols], c_ab[rows, cols])
+        out[rows, cols], out[cols, rows] = values, values
+        out[np.arange(ra), np.arange(ra)] = activation.second_moment(da[:ra])
+    else:
+        out[:ra, :rb] = activation.kernel(da[:ra, None], db[None, :rb], c_ab[:ra, :rb])
+    return out
+
+
+def _mask(tiles: TiledMatrix) -> None:
+    """Set every entry beyond (rows, cols) to exactly 0, in place (σ(0)² need not be 0)."""
+    last, keep = divmod(tiles.rows, tiles.t)
+    if keep:
+        tiles.tiles[last, :, keep:, :] = 0.0
+        tiles.tiles[:, last, :, keep:] = 0.0
+
+
+def _teacher_moments(scaled: PaddedRows, diag, eigenvalues, teacher: TeacherDraw, activation):
+    """b = B a and a^T T a for a random-feature teacher, B in (t × K) row blocks."""
+    v, a, act_t = teacher.projection, teacher.coefficients, teacher.activation
+    teacher_diag = np.einsum("ki,i,ki->k", v, eigenvalues, v)
+    t = scaled.t
+    target_cov = np.zeros(scaled.data.shape[0])
+    for b in range(scaled.n_tiles):
+        block = slice(b * t, (b + 1) * t)
+        cov = scaled.tile(b) @ v.T  # (t × K), a fixed shape
+        if not (activation == act_t or activation.name == "linear" or act_t.name == "linear"):
+            rows = min(t, scaled.rows - b * t)  # quadrature: only the features that exist
+            cross = np.zeros((t, v.shape[0]))
+            cross[:rows] = cross_kernel(activation, act_t, diag[block][:rows], teacher_diag,
+                                        cov[:rows])  # fmt: skip
+        else:
+            cross = cross_kernel(activation, act_t, diag[block], teacher_diag, cov)
+        target_cov[block] = cross @ a
+    target_cov[scaled.rows :] = 0.0
+    teacher_cov = (v * eigenvalues) @ v.T
+    teacher_kernel = act_t.kernel_matrix(0.5 * (teacher_cov + teacher_cov.T))
+    return target_cov, float(a @ teacher_kernel @ a)
 
 
 def cross_kernel(

@@ -1,19 +1,13 @@
-r"""Monte-Carlo engine: exact test loss of random-feature ridge regression over grids.
+r"""Monte-Carlo simulation: exact test loss of random-feature ridge regression over grids.
 
 One call computes every cell (N, P, γ, seed) of a grid (``MODEL.md`` §2–4). For each seed it makes
 **one nested draw** at the largest N and P — teacher w, feature weights U (N_max × M), inputs
-X (P_max × M), label noise — and every smaller cell uses the leading rows/columns of it:
-
-* features Φ = σ(XUᵀ) are formed once (P_max × N_max);
-* cells with N ≤ P share one running primal Gram ΦᵀΦ, grown in P; cells with P < N share one
-  running dual Gram ΦΦᵀ, grown in N (a cell's Gram is the leading block);
-* all ridges of a cell come from one factorization (see :mod:`scalinglaws.ridge`);
-* the test loss is exact, with no test sample: :func:`~scalinglaws.features.linear_excess` for
-  linear features, the Gaussian kernels
-  :math:`\theta^\top K\theta - 2\theta^\top b + w^\top\Lambda w`
-  otherwise; a Monte-Carlo test set is available as ``loss="monte_carlo"``.
-
-Memory is that of the largest cell (X, U, Φ and two Grams), whatever the number of cells.
+X (P_max × M), label noise — and every smaller cell uses the leading rows/columns of it. The
+features Φ = σ(XUᵀ) are formed once, in fixed-shape tiles, and the grid engine
+(:mod:`scalinglaws.engine`) solves every cell from running Grams. The test loss is exact, with no
+test sample: :math:`(U^\top\theta - w)^\top\Lambda(U^\top\theta - w)` for linear features and
+:math:`\theta^\top K\theta - 2\theta^\top b + E[f_*^2]` from the Gaussian kernels otherwise; a
+Monte-Carlo test set is available as ``loss="monte_carlo"``.
 
 =========  ================  ==========================================
 symbol     name              meaning
@@ -24,9 +18,15 @@ P          ``n_samples``     number of training samples (paper: T)
 σ_ε²       ``noise_var``     label-noise variance (in ``test_mse``)
 =========  ================  ==========================================
 
-Randomness: seed *s* of a study with root ``rng`` uses the streams
-``child_sequence(root, s, k)`` (k = teacher, features, inputs, noise, test inputs, test noise), so a
-cell's numbers do not depend on the grid it is computed in, nor on which seeds run with it.
+**Reproducibility.** Seed *s* of a grid with root ``rng`` uses the streams
+``child_sequence(root, s, k)`` (k = teacher, features, inputs, noise, test inputs, test noise), and
+every BLAS call whose result enters a cell has a shape that the grid does not choose
+(:mod:`scalinglaws._tiles`). So for a given machine and BLAS thread count, the numbers of a cell
+(N, P, γ, seed) are the same to the last bit whatever other N, P and seeds the grid holds, and
+whatever other ridges, as long as the solver route is the same (one ``eigh`` for 8 or more
+positive ridges, one Cholesky per ridge below that; the two agree to ~1e-12). Across thread
+counts and CPUs the BLAS sums in other orders; the numbers then agree to round-off, bounded in
+the test suite (``tests/test_reproducibility.py``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg as sla
 import xarray as xr
 
-from ._validation import check_choice, check_float_list, check_int_list, check_positive_int
+from ._memory import check_memory
+from ._names import LOSS_METHODS
+from ._tiles import PaddedRows, padded, tile_size, tiled_products
+from ._validation import (
+    check_choice,
+    check_float_list,
+    check_int_list,
+    check_positive_int,
+    warn_numerical,
+)
 from .data import (
     STREAM_FEATURES,
     STREAM_INPUTS,
@@ -55,209 +62,194 @@ from .data import (
     sample_teacher,
     teacher_output,
 )
-from .features import (
-    draw_projection,
-    feature_moments,
-    linear_excess,
-    moment_excess,
-    random_features,
-)
-from .ridge import _stable_solutions, solve_prefixes
+from .engine import CellGrid, StageTimer, run_engine
+from .features import draw_projection, tiled_moments
 from .spec import ModelSpec
 
-__all__ = ["simulate", "simulate_seed", "summarize", "to_records", "LOSS_METHODS"]
+__all__ = [
+    "simulate",
+    "simulate_seed",
+    "simulation_peak_bytes",
+    "infinite_expectation",
+    "summarize",
+    "to_records",
+    "LOSS_METHODS",
+    "StageTimer",
+]
 
-LOSS_METHODS = ("exact", "monte_carlo")
-
-
-@dataclass
-class StageTimer:
-    """Wall-clock seconds per engine stage (for benchmarks; changes no number)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def add(self, stage: str, start: float) -> float:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - start
-        return now
+_MC_NAMES = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
+_BYTES = 8
 
 
-@dataclass(frozen=True)
-class _Grid:
-    n_features: tuple[int, ...]
-    n_samples: tuple[int, ...]
-    ridges: np.ndarray
+def _linear_evaluator(spec: ModelSpec, u: PaddedRows, w: np.ndarray, timer):
+    """Exact excess (Uᵀθ − w)ᵀΛ(Uᵀθ − w): one ``(N × M)`` product per cell and ridge."""
+    eig, noise = spec.spectrum.eigenvalues, spec.noise_var
+
+    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
+        proj = u.data[:n]  # leading rows of the padded draw: shape (n, M), row stride M
+        excess = np.empty(theta.shape[2])
+        for r in range(theta.shape[2]):
+            resid = np.ascontiguousarray(theta[:, 0, r]) @ proj - w
+            excess[r] = np.dot(resid * eig, resid)
+        return {"test_mse": excess + noise, "excess": excess}
+
+    return evaluate
+
+
+def _moment_evaluator(spec: ModelSpec, u: PaddedRows, w, timer):
+    r"""Exact excess :math:`\theta^\top K\theta - 2\theta^\top b + E[f_*^2]` from the kernels."""
+    t0 = time.perf_counter()
+    moments = tiled_moments(u, spec.spectrum.eigenvalues, w, spec.activation)
+    timer.add("moments", t0)
+    noise, cache = spec.noise_var, {}
+
+    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
+        if n not in cache:
+            cache.clear()
+            cache[n] = moments.kernel.block(n, n)
+        kernel, b = cache[n], moments.target_cov[:n]
+        excess = np.empty(theta.shape[2])
+        for r in range(theta.shape[2]):
+            th = np.ascontiguousarray(theta[:, 0, r])
+            excess[r] = th @ (kernel @ th) - 2.0 * (b @ th) + moments.target_var
+        return {"test_mse": excess + noise, "excess": excess}
+
+    return evaluate
+
+
+def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, timer):
+    """Test-set estimates of test_mse and excess, with their standard errors."""
+    t0 = time.perf_counter()
+    x_test = PaddedRows.zeros(n_test, spec.latent_dim, u.t)
+    sample_latent(spec.spectrum, n_test, child_sequence(seq, STREAM_TEST), out=x_test.data)
+    clean = teacher_output(x_test.values, w)
+    y_test = sample_labels(x_test.values, w, spec.noise_var, child_sequence(seq, STREAM_TEST_NOISE))
+    act = None if spec.is_linear else spec.activation
+    panels = tiled_products(x_test, u, transform=act).tiles
+    panels = np.ascontiguousarray(panels.transpose(1, 0, 2, 3).reshape(panels.shape[1], -1, u.t))
+    del x_test
+    timer.add("loss", t0)
+    t, root = u.t, np.sqrt(n_test)
+
+    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
+        n_ridges = theta.shape[2]
+        out = {k: np.empty(n_ridges) for k in _MC_NAMES}
+        for r in range(n_ridges):
+            th = np.zeros(padded(n, t))
+            th[:n] = theta[:, 0, r]
+            pred = np.zeros(panels.shape[1])
+            for a in range(-(-n // t)):
+                pred += panels[a] @ th[a * t : (a + 1) * t]
+            pred = pred[:n_test]
+            noisy, sq_clean = (pred - y_test) ** 2, (pred - clean) ** 2
+            out["test_mse"][r], out["excess"][r] = noisy.mean(), sq_clean.mean()
+            out["test_mse_mc_se"][r] = noisy.std(ddof=1) / root
+            out["excess_mc_se"][r] = sq_clean.std(ddof=1) / root
+        return out
+
+    return evaluate
 
 
 def simulate_seed(
     spec: ModelSpec,
-    grid: _Grid,
+    grid: CellGrid,
     seq: np.random.SeedSequence,
     *,
     loss: str = "exact",
     n_test: int = 10_000,
     timer: StageTimer | None = None,
     on_cell: Callable[[], None] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> dict[str, np.ndarray]:
     """One seed of the grid from the seed's own sequence ``seq``.
 
-    Returns ``(test_mse, excess)``, each of shape (len(n_features), len(n_samples), n_ridges);
-    with ``loss="monte_carlo"`` also the Monte-Carlo standard errors of both estimates.
+    Returns a dict with ``test_mse`` and ``excess``, each of shape
+    (len(n_features), len(n_samples), n_ridges); with ``loss="monte_carlo"`` also the Monte-Carlo
+    standard errors ``test_mse_mc_se`` and ``excess_mc_se``; and ``routes``, a Counter of the
+    solver routes taken.
     """
     timer = timer or StageTimer()
-    t = time.perf_counter()
+    t0 = time.perf_counter()
+    m = spec.latent_dim
+    t = tile_size(m)
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
     w = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
-    u = draw_projection(spec, n_max, child_sequence(seq, STREAM_FEATURES))
-    x = sample_latent(spec.spectrum, p_max, child_sequence(seq, STREAM_INPUTS))
-    y = sample_labels(x, w, spec.noise_var, child_sequence(seq, STREAM_NOISE))
-    t = timer.add("draw", t)
-    phi = random_features(x, u, spec.activation)
+    u = PaddedRows.zeros(n_max, m, t)
+    draw_projection(spec, n_max, child_sequence(seq, STREAM_FEATURES), out=u.data)
+    x = PaddedRows.zeros(p_max, m, t)
+    sample_latent(spec.spectrum, p_max, child_sequence(seq, STREAM_INPUTS), out=x.data)
+    y = np.zeros((x.data.shape[0], 1))
+    y[:p_max, 0] = sample_labels(x.values, w, spec.noise_var, child_sequence(seq, STREAM_NOISE))
+    t0 = timer.add("draw", t0)
+    features = tiled_products(x, u, transform=None if spec.is_linear else spec.activation)
     del x
-    t = timer.add("features", t)
-
-    evaluate = _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer)
-    shape = (len(grid.n_features), len(grid.n_samples), grid.ridges.size)
-    outputs = [np.full(shape, np.nan) for _ in range(4 if loss == "monte_carlo" else 2)]
-    readouts: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
-    for j, i, theta in (*_primal_cells(phi, y, grid, timer), *_dual_cells(phi, y, grid, timer)):
-        readouts[i].append((j, theta))
-        if on_cell is not None:
-            on_cell()
-    del phi
-    r = grid.ridges.size
-    for i, cells in readouts.items():  # one pass over U (or K) per N for all its cells
-        if not cells:
-            continue
-        values = evaluate(np.hstack([theta for _, theta in cells]), grid.n_features[i])
-        for k, (j, _) in enumerate(cells):
-            for out, value in zip(outputs, values, strict=True):
-                out[i, j] = value[k * r : (k + 1) * r]
-    return tuple(outputs)
-
-
-#: Rows (primal) or columns (dual) per block of the running Grams. Blocks are fixed multiples of
-#: this size, plus one partial block at the cell's edge, so a cell's Gram is summed in the same
-#: order whatever grid it sits in (bit-for-bit the same, barring BLAS blocking choices).
-GRAM_BLOCK = 512
-
-
-class _RunningGram:
-    """Leading-prefix Grams Σ_b B_bᵀB_b (upper triangle, Fortran order) over fixed blocks."""
-
-    def __init__(self, blocks, width: int) -> None:
-        self._blocks = blocks  # blocks(start, stop) -> (block of shape (stop-start, width), rhs)
-        self._gram = np.zeros((width, width), order="F")
-        self._rhs, self._done = np.zeros(width), 0
-
-    def at(self, length: int):
-        """(Gram, rhs) of the first ``length`` rows of the blocked axis; upper triangle only."""
-        full = (length // GRAM_BLOCK) * GRAM_BLOCK
-        while self._done < full:
-            self._add(self._gram, self._rhs, self._done, self._done + GRAM_BLOCK)
-            self._done += GRAM_BLOCK
-        if full == length:
-            return self._gram, self._rhs
-        gram, rhs = self._gram.copy(order="F"), self._rhs.copy()
-        self._add(gram, rhs, full, length)
-        return gram, rhs
-
-    def _add(self, gram, rhs, start, stop) -> None:
-        block, target = self._blocks(start, stop)
-        # Symmetric rank-k update of the upper triangle, in place (half the flops of BᵀB).
-        sla.blas.dsyrk(1.0, block, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)
-        if target is not None:
-            rhs += block.T @ target
-
-
-def _primal_cells(phi, y, grid: _Grid, timer: StageTimer):
-    """Cells with N ≤ P from one running Gram ΦᵀΦ over the first P rows, grown in P."""
-    cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
-    if cols == 0:
-        return
-    running = _RunningGram(lambda a, b: (phi[a:b, :cols], y[a:b]), cols)
-    for j, p in enumerate(grid.n_samples):
-        t = time.perf_counter()
-        gram, rhs = running.at(p)
-        t = timer.add("gram", t)
-        sizes = [n for n in grid.n_features if n <= p]
-        solved = solve_prefixes(gram, rhs, grid.ridges, sizes, square_size=p)
-        for i, (n, (theta, ok)) in enumerate(zip(sizes, solved, strict=True)):
-            if not ok.all():
-                theta[:, ~ok] = _stable_solutions(phi[:p, :n], y[:p], grid.ridges[~ok])
-            t = timer.add("solve", t)
-            yield j, i, theta
-            t = time.perf_counter()
-
-
-def _dual_cells(phi, y, grid: _Grid, timer: StageTimer):
-    """Cells with P < N from one running Gram ΦΦᵀ over the first N columns, grown in N."""
-    rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
-    if rows == 0:
-        return
-    running = _RunningGram(lambda a, b: (phi[:rows, a:b].T, None), rows)
-    for i, n in enumerate(grid.n_features):
-        t = time.perf_counter()
-        gram, _ = running.at(n)
-        t = timer.add("gram", t)
-        sizes = [p for p in grid.n_samples if p < n]
-        solved = solve_prefixes(gram, y, grid.ridges, sizes) if sizes else []
-        for j, (p, (alpha, ok)) in enumerate(zip(sizes, solved, strict=True)):
-            theta = phi[:p, :n].T @ np.nan_to_num(alpha)
-            if not ok.all():
-                theta[:, ~ok] = _stable_solutions(phi[:p, :n], y[:p], grid.ridges[~ok])
-            t = timer.add("solve", t)
-            yield j, i, theta
-            t = time.perf_counter()
-
-
-def _loss_evaluator(spec, grid, seq, u, w, loss, n_test, timer):
-    """A function θ (N × R) → (test_mse, excess), each of shape (R,)."""
-    t = time.perf_counter()
-    eig, noise = spec.spectrum.eigenvalues, spec.noise_var
+    timer.add("features", t0)
     if loss == "monte_carlo":
-        x_test = sample_latent(spec.spectrum, n_test, child_sequence(seq, STREAM_TEST))
-        clean = teacher_output(x_test, w)
-        y_test = sample_labels(x_test, w, noise, child_sequence(seq, STREAM_TEST_NOISE))
-        phi_test = random_features(x_test, u, spec.activation)
-        del x_test
-        timer.add("loss", t)
+        evaluate = _monte_carlo_evaluator(spec, u, w, seq, n_test, timer)
+    elif spec.is_linear and spec.teacher.is_linear:
+        evaluate = _linear_evaluator(spec, u, w, timer)
+    else:
+        evaluate = _moment_evaluator(spec, u, w, timer)
+    result = run_engine(features, y, grid, evaluate, timer=timer, on_cell=on_cell)
+    return {**result.values, "routes": result.routes}
 
-        def evaluate(theta, n):
-            t0 = time.perf_counter()
-            pred = phi_test[:, :n] @ theta
-            sq_noisy = (pred - y_test[:, None]) ** 2
-            sq_clean = (pred - clean[:, None]) ** 2
-            root_n = np.sqrt(n_test)
-            out = (
-                sq_noisy.mean(axis=0),
-                sq_clean.mean(axis=0),
-                sq_noisy.std(axis=0, ddof=1) / root_n,
-                sq_clean.std(axis=0, ddof=1) / root_n,
-            )
-            timer.add("loss", t0)
-            return out
 
-        return evaluate
-    if spec.is_linear and spec.teacher.is_linear:
+def simulation_peak_bytes(
+    spec: ModelSpec, grid: CellGrid, *, loss: str = "exact", n_test: int = 10_000
+) -> int:
+    """Estimated peak memory of one seed of :func:`simulate` (bytes; the big arrays only).
 
-        def evaluate(theta, n):
-            t0 = time.perf_counter()
-            excess = linear_excess(theta, u[:n], eig, w)
-            timer.add("loss", t0)
-            return excess + noise, excess
+    Counts the padded draws X (P × M) and U (N × M), the feature tiles Φ (P × N), the running
+    Gram and its partial copy, one cell's Gram and factors, the Gaussian kernels of nonlinear
+    features (two N × N), a random-feature teacher (K × M draws, K × K kernel) and the
+    Monte-Carlo test set (n_test × M and n_test × N, twice).
+    """
+    m = spec.latent_dim
+    t = tile_size(m)
+    n_max, p_max = padded(grid.n_features[-1], t), padded(grid.n_samples[-1], t)
+    primal = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
+    dual = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
+    cap = padded(max(primal, dual), t)
+    cell = max(min(n, p) for n in grid.n_features for p in grid.n_samples)
+    draws = (p_max + n_max) * m
+    solve = 2 * cap * cap + 4 * cell * cell
+    extra = 0
+    if not (spec.is_linear and spec.teacher.is_linear) or loss == "monte_carlo":
+        extra += 3 * n_max * n_max if loss == "exact" else 0
+    teacher = spec.teacher
+    if not teacher.is_linear:
+        extra += teacher.width * m + 2 * teacher.width * teacher.width + 256 * teacher.width
+    if loss == "monte_carlo":
+        extra += padded(n_test, t) * (m + 2 * n_max)
+    return int(_BYTES * (draws + p_max * n_max + solve + extra))
 
-        return evaluate
-    moments = feature_moments(u, eig, w, spec.activation)
-    timer.add("moments", t)
 
-    def evaluate(theta, n):
-        t0 = time.perf_counter()
-        excess = moment_excess(theta, moments, n)
-        timer.add("loss", t0)
-        return excess + noise, excess
+def infinite_expectation(spec: ModelSpec, n_features, n_samples, ridges) -> np.ndarray:
+    r"""Cells whose expected test loss is infinite: the ridgeless interpolation pole.
 
-    return evaluate
+    With γ = 0 the minimum-norm interpolator has :math:`E\|\theta\|^2 = \infty` when the number of
+    samples equals the rank of the features: N = P for nonlinear features, P = min(N, M) for
+    linear ones (at P = M ≤ N only when there is noise, or a target outside the span of x, to
+    interpolate). The sample mean over seeds is then finite but estimates nothing.
+
+    Returns a bool array of shape (len(n_features), len(n_samples), len(ridges)).
+    """
+    nf = np.asarray(n_features)[:, None, None]
+    ns = np.asarray(n_samples)[None, :, None]
+    zero = np.asarray(ridges)[None, None, :] == 0
+    m = spec.latent_dim
+    if not spec.is_linear:
+        return zero & (nf == ns)
+    residual = spec.noise_var > 0 or not spec.teacher.is_linear
+    rank = np.minimum(nf, m)
+    return zero & (ns == rank) & ((ns < m) | residual)
+
+
+def _validated_grid(n_features, n_samples, ridges) -> CellGrid:
+    return CellGrid(
+        check_int_list("n_features", _listify(n_features)),
+        check_int_list("n_samples", _listify(n_samples)),
+        np.array(check_float_list("ridges", _listify(ridges))),
+    )
 
 
 def simulate(
@@ -271,6 +263,7 @@ def simulate(
     rng: int | np.random.SeedSequence | np.random.Generator = 0,
     loss: str = "exact",
     n_test: int = 10_000,
+    max_memory: int | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     timer: StageTimer | None = None,
 ) -> xr.Dataset:
@@ -295,6 +288,10 @@ def simulate(
         Root of all randomness.
     loss : {"exact", "monte_carlo"}
         Exact population loss (default), or an estimate on ``n_test`` fresh test points.
+    max_memory : int or str, optional
+        Refuse (:class:`~scalinglaws._memory.MemoryLimitError`) before allocating when the
+        estimated peak (:func:`simulation_peak_bytes`) exceeds this (bytes or e.g. ``"8GiB"``);
+        default the memory available now.
     progress : callable(done, total), optional
         Called after every finished cell.
     timer : StageTimer, optional
@@ -305,9 +302,11 @@ def simulate(
     xarray.Dataset
         ``test_mse`` and ``excess`` with dims (n_features, n_samples, ridge, seed); their
         mean over seeds ``*_mean`` and standard error ``*_sem`` (NaN with one seed) with dims
-        (n_features, n_samples, ridge). With ``loss="monte_carlo"`` also ``test_mse_mc_se`` and
+        (n_features, n_samples, ridge); ``infinite_expectation`` (bool, same dims) marks the
+        ridgeless poles, where the mean is reported but the expectation is infinite (a
+        NumericalWarning says so). With ``loss="monte_carlo"`` also ``test_mse_mc_se`` and
         ``excess_mc_se``: the standard error of each seed's test-set estimate. ``attrs`` hold the
-        spec (JSON), loss method and root seed.
+        spec (JSON), loss method, root seed and the solver routes taken (JSON counts).
 
     Examples
     --------
@@ -319,17 +318,24 @@ def simulate(
     """
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"'spec' must be a ModelSpec. Got {type(spec).__name__} instead.")
-    grid = _Grid(
-        check_int_list("n_features", _listify(n_features)),
-        check_int_list("n_samples", _listify(n_samples)),
-        np.array(check_float_list("ridges", _listify(ridges))),
-    )
+    grid = _validated_grid(n_features, n_samples, ridges)
     loss = check_choice("loss", loss, LOSS_METHODS)
     n_test = check_positive_int("n_test", n_test)
     seed_list = (
         list(range(check_positive_int("n_seeds", n_seeds)))
         if seeds is None
         else list(check_int_list("seeds", _listify(seeds), minimum=0))
+    )
+    parameters = "'n_features' or 'n_samples'"
+    if loss == "monte_carlo":
+        parameters += " or 'n_test'"
+    if not spec.teacher.is_linear:
+        parameters += " or the teacher's 'width'"
+    check_memory(
+        simulation_peak_bytes(spec, grid, loss=loss, n_test=n_test),
+        what="simulate",
+        parameter=parameters,
+        max_memory=max_memory,
     )
     root = as_seed_sequence(rng)
     total = len(seed_list) * len(grid.n_features) * len(grid.n_samples)
@@ -342,22 +348,27 @@ def simulate(
 
     results = [
         simulate_seed(
-            spec,
-            grid,
-            child_sequence(root, s),
-            loss=loss,
-            n_test=n_test,
-            timer=timer,
+            spec, grid, child_sequence(root, s), loss=loss, n_test=n_test, timer=timer,
             on_cell=on_cell,
-        )
+        )  # fmt: skip
         for s in seed_list
     ]
+    return _dataset(spec, grid, seed_list, results, root, loss, n_test)
+
+
+def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
     dims = ("n_features", "n_samples", "ridge", "seed")
     names = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
+    routes: dict[str, int] = {}
+    for r in results:
+        for name, count in r["routes"].items():
+            routes[name] = routes.get(name, 0) + count
+    pole = infinite_expectation(spec, grid.n_features, grid.n_samples, grid.ridges)
     ds = xr.Dataset(
         {
-            name: (dims, np.stack([r[k] for r in results], axis=-1))
-            for k, name in enumerate(names[: len(results[0])])
+            name: (dims, np.stack([r[name] for r in results], axis=-1))
+            for name in names
+            if name in results[0]
         },
         coords={
             "n_features": list(grid.n_features),
@@ -371,8 +382,22 @@ def simulate(
             "n_test": n_test if loss == "monte_carlo" else 0,
             "rng_entropy": str(root.entropy),
             "rng_spawn_key": json.dumps(list(root.spawn_key)),
+            "routes": json.dumps(dict(sorted(routes.items()))),
         },
     )
+    ds["infinite_expectation"] = (dims[:3], pole)
+    if pole.any():
+        cells = ", ".join(
+            f"(N={grid.n_features[i]}, P={grid.n_samples[j]})"
+            for i, j in sorted({(i, j) for i, j, _ in zip(*np.nonzero(pole), strict=True)})[:4]
+        )
+        warn_numerical(
+            f"simulate: ridge 0 at {int(pole.sum())} cell(s) on the interpolation pole {cells}"
+            f"{' ...' if pole.sum() > 4 else ''}: the expected test loss is infinite there, so "
+            "the mean over seeds is finite but estimates nothing (flagged in "
+            "'infinite_expectation'). Use a ridge > 0, or move n_features and n_samples apart.",
+            stacklevel=4,
+        )
     return summarize(ds)
 
 
@@ -399,8 +424,12 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
 
 
 def to_records(ds: xr.Dataset) -> list[dict]:
-    """One plain-JSON record per (N, P, γ): means, standard errors, seed count; NaN/inf → None."""
+    """One plain-JSON record per (N, P, γ): means, standard errors, seed count; NaN/inf → None.
+
+    ``infinite_expectation`` is True at the ridgeless poles (the mean is then not an estimate).
+    """
     records = []
+    pole = ds.get("infinite_expectation")
     for n in ds.n_features.values:
         for p in ds.n_samples.values:
             for g in ds.ridge.values:
@@ -415,6 +444,9 @@ def to_records(ds: xr.Dataset) -> list[dict]:
                         "excess": _finite(cell.excess_mean),
                         "excess_sem": _finite(cell.excess_sem),
                         "n_seeds": int(ds.sizes["seed"]),
+                        "infinite_expectation": bool(cell.infinite_expectation)
+                        if pole is not None
+                        else False,
                     }
                 )
     return records
@@ -423,3 +455,4 @@ def to_records(ds: xr.Dataset) -> list[dict]:
 def _finite(value) -> float | None:
     v = float(value)
     return v if np.isfinite(v) else None
+

@@ -1,0 +1,260 @@
+r"""The grid engine: ridge readouts on every (N, P) cell of a grid from one draw of features.
+
+Given the features of one seed as fixed-shape tiles (:class:`~scalinglaws._tiles.TiledMatrix`,
+rows = samples, columns = features, nested: the first P rows and N columns are the draw of a
+smaller grid) and their targets, the engine visits every cell and hands its readouts to a **loss
+evaluator** (any callable ``(theta, n_features) -> {name: values}``), so that the same engine
+serves the latent generative model (exact losses) and real data (held-out test sets).
+
+How (DESIGN.md practice 10):
+
+* **Running Grams.** Cells with N ≤ P are solved in the primal from ΦᵀΦ over the first P rows,
+  one Gram grown block by block as P increases; cells with P < N in the dual from ΦΦᵀ over the
+  first N columns, grown as N increases. Every Gram tile is a sum over row (column) tiles of
+  fixed-shape ``(t × t)·(t × t)`` products in a fixed order, and the partial tile at a cell's edge
+  is zero-padded, so the Gram of a cell is the same to the last bit whatever grid it sits in.
+* **One system per cell and ridge.** Each cell factorizes its own Gram block
+  (:func:`scalinglaws.ridge.solve_gram`): nothing is shared across cells, so no cell's numbers
+  depend on another's. For geometric grids this costs about 1.14 times a factorization of the
+  largest cell only.
+* **Fallbacks belong to the ridge module.** Where the Gram route cannot be trusted (γ = 0 at and
+  near N = P) the cell's own Φ is assembled and :func:`scalinglaws.ridge.stable_readouts` solves
+  it; the route of every solution is counted.
+
+=========  ================  ==============================================
+symbol     name              meaning
+=========  ================  ==============================================
+N          ``n_features``    number of features (columns of Φ)
+P          ``n_samples``     number of training samples (rows of Φ)
+C          ``n_targets``     target columns (1, or classes for one-hot labels)
+γ          ``ridges``        ridges on the sum of squared errors
+θ          ``readouts``      shape (N, C, n_ridges) per cell
+=========  ================  ==============================================
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._tiles import TiledMatrix
+from .ridge import solve_gram, stable_readouts
+
+__all__ = ["CellGrid", "StageTimer", "EngineResult", "run_engine"]
+
+Evaluator = Callable[[np.ndarray, int], dict[str, np.ndarray]]
+
+
+@dataclass
+class StageTimer:
+    """Wall-clock seconds per engine stage (for benchmarks; changes no number)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, start: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - start
+        return now
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Sorted, distinct N and P values and the ridges of one engine run."""
+
+    n_features: tuple[int, ...]
+    n_samples: tuple[int, ...]
+    ridges: np.ndarray
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """Evaluator outputs per cell, each of shape (len(n_features), len(n_samples), n_ridges)."""
+
+    values: dict[str, np.ndarray]
+    routes: Counter
+
+
+def run_engine(
+    features: TiledMatrix,
+    targets: np.ndarray,
+    grid: CellGrid,
+    evaluate: Evaluator,
+    *,
+    timer: StageTimer | None = None,
+    on_cell: Callable[[], None] | None = None,
+) -> EngineResult:
+    """Solve every cell of ``grid`` and evaluate its readouts.
+
+    Parameters
+    ----------
+    features : TiledMatrix
+        Φ of the largest cell, at least max(P) rows and max(N) columns.
+    targets : ndarray of shape (padded rows, n_targets)
+        Y, zero beyond the rows of Φ.
+    grid : CellGrid
+    evaluate : callable(theta, n_features) -> dict of arrays of shape (n_ridges,)
+        ``theta`` of shape (n_features, n_targets, n_ridges).
+    timer : StageTimer, optional
+    on_cell : callable, optional
+        Called once per finished (N, P) cell.
+    """
+    timer = timer or StageTimer()
+    shape = (len(grid.n_features), len(grid.n_samples), grid.ridges.size)
+    values: dict[str, np.ndarray] = {}
+    routes: Counter = Counter()
+    pending: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
+    primal = _primal_cells(features, targets, grid, timer)
+    dual = _dual_cells(features, targets, grid, timer)
+    cells = (*primal, *dual)
+    for i, j, theta, cell_routes in cells:
+        routes.update(cell_routes)
+        pending[i].append((j, theta))
+        if on_cell is not None:
+            on_cell()
+    for i, items in pending.items():  # one pass per N over what the evaluator caches for N
+        for j, theta in items:
+            t0 = time.perf_counter()
+            out = evaluate(theta, grid.n_features[i])
+            timer.add("loss", t0)
+            for name, value in out.items():
+                values.setdefault(name, np.full(shape, np.nan))[i, j] = value
+    return EngineResult(values, routes)
+
+
+class _RunningGram:
+    """Σ of fixed-shape tile products over the blocked axis, grown one tile at a time.
+
+    ``product(block, keep)`` returns the contribution of tile ``block`` of the blocked axis (its
+    first ``keep`` entries only, the rest zero) to the Gram tiles and the right-hand side.
+    """
+
+    def __init__(self, product, n_tiles: int, t: int, rhs_width: int | None) -> None:
+        self._product = product
+        self._gram = np.zeros((n_tiles, n_tiles, t, t))
+        self._rhs = None if rhs_width is None else np.zeros((n_tiles, t, rhs_width))
+        self._done, self.t = 0, t
+
+    def at(self, length: int, n_tiles: int):
+        """(Gram tiles, rhs tiles) over the first ``length`` entries, first ``n_tiles`` tiles."""
+        t = self.t
+        full = length // t
+        while self._done < full:
+            self._product(self._done, t, self._gram, self._rhs)
+            self._done += 1
+        gram = self._gram[:n_tiles, :n_tiles]
+        rhs = None if self._rhs is None else self._rhs[:n_tiles]
+        if full * t == length:
+            return gram, rhs
+        gram, rhs = gram.copy(), None if rhs is None else rhs.copy()
+        self._product(full, length - full * t, gram, rhs)
+        return gram, rhs
+
+
+def _assemble(tiles: np.ndarray, n: int) -> np.ndarray:
+    """The leading n × n block of a symmetric tiled Gram (upper tiles), Fortran-ordered."""
+    t = tiles.shape[2]
+    k = -(-n // t)
+    full = tiles[:k, :k].transpose(0, 2, 1, 3).reshape(k * t, k * t)
+    return np.asfortranarray(full[:n, :n])
+
+
+def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, timer):
+    """Cells with N ≤ P from one running Gram ΦᵀΦ over the first P rows, grown in P."""
+    cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
+    if cols == 0:
+        return
+    t = features.t
+    n_tiles = -(-cols // t)
+    width = targets.shape[1]
+
+    def product(block: int, keep: int, gram, rhs) -> None:
+        y = targets[block * t : (block + 1) * t].copy()
+        y[keep:] = 0.0
+        row = [features.row_tile(block, a, keep=keep) for a in range(gram.shape[0])]
+        for a in range(gram.shape[0]):
+            for b in range(a, gram.shape[0]):
+                gram[a, b] += row[a].T @ row[b]
+            rhs[a] += row[a].T @ y
+
+    running = _RunningGram(product, n_tiles, t, width)
+    for j, p in enumerate(grid.n_samples):
+        t0 = time.perf_counter()
+        sizes = [n for n in grid.n_features if n <= p]
+        gram_tiles, rhs_tiles = running.at(p, -(-sizes[-1] // t) if sizes else 0)
+        t0 = timer.add("gram", t0)
+        for n in sizes:
+            i = grid.n_features.index(n)
+            gram = _assemble(gram_tiles, n)
+            rhs = rhs_tiles.reshape(-1, width)[:n]
+            sol = solve_gram(gram, rhs, grid.ridges, square=n == p)
+            theta, cell_routes = sol.solutions, list(sol.routes)
+            if not sol.ok.all():
+                bad = np.flatnonzero(~sol.ok)
+                theta[:, :, bad], fixed = stable_readouts(
+                    features.block(p, n), targets[:p], grid.ridges[bad]
+                )
+                for k, r in enumerate(bad):
+                    cell_routes[r] = fixed[k]
+            t0 = timer.add("solve", t0)
+            yield i, j, theta, cell_routes
+
+
+def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, timer):
+    """Cells with P < N from one running Gram ΦΦᵀ over the first N columns, grown in N."""
+    rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
+    if rows == 0:
+        return
+    t = features.t
+    n_tiles = -(-rows // t)
+
+    def product(block: int, keep: int, gram, rhs) -> None:
+        col = [features.col_tile(a, block, keep=keep) for a in range(gram.shape[0])]
+        for a in range(gram.shape[0]):
+            for b in range(a, gram.shape[0]):
+                gram[a, b] += col[a] @ col[b].T
+
+    running = _RunningGram(product, n_tiles, t, None)
+    for i, n in enumerate(grid.n_features):
+        t0 = time.perf_counter()
+        sizes = [p for p in grid.n_samples if p < n]
+        if not sizes:
+            continue
+        gram_tiles, _ = running.at(n, -(-sizes[-1] // t))
+        t0 = timer.add("gram", t0)
+        for p in sizes:
+            j = grid.n_samples.index(p)
+            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], grid.ridges)
+            theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
+            cell_routes = list(sol.routes)
+            if not sol.ok.all():
+                bad = np.flatnonzero(~sol.ok)
+                theta[:, :, bad], fixed = stable_readouts(
+                    features.block(p, n), targets[:p], grid.ridges[bad]
+                )
+                for k, r in enumerate(bad):
+                    cell_routes[r] = fixed[k]
+            t0 = timer.add("solve", t0)
+            yield i, j, theta, cell_routes
+
+
+def _dual_readouts(features: TiledMatrix, alpha: np.ndarray, p: int, n: int) -> np.ndarray:
+    r"""θ = Φ[:P, :N]ᵀ α per ridge, as sums of fixed-shape ``(t × t)ᵀ·(t × C)`` tile products.
+
+    ``alpha`` has shape (P, C, R); rows of Φ beyond P meet α's zero padding, so they add exactly 0.
+    """
+    t = features.t
+    row_tiles, col_tiles = -(-p // t), -(-n // t)
+    width, n_ridges = alpha.shape[1], alpha.shape[2]
+    padded = np.zeros((n_ridges, row_tiles * t, width))  # one contiguous (t, C) slice per tile
+    padded[:, :p] = alpha.transpose(2, 0, 1)
+    out = np.zeros((n_ridges, col_tiles * t, width))
+    for r in range(n_ridges):
+        for a in range(col_tiles):
+            acc = out[r, a * t : (a + 1) * t]
+            for b in range(row_tiles):
+                acc += features.tiles[b, a].T @ padded[r, b * t : (b + 1) * t]
+    return out[:, :n].transpose(1, 2, 0).copy()
