@@ -130,3 +130,31 @@ def test_power_law_teacher_sums_to_teacher_var(exponent, latent_dim, teacher_var
 def test_model_spec_round_trips_valid_numbers(noise, feature):
     spec = ModelSpec(spectrum=SPECTRUM, noise_var=noise, feature_var=feature)
     assert (spec.noise_var, spec.feature_var) == (noise, feature)
+
+
+def test_unsorted_eigenvalues_stay_paired_with_their_teacher_components():
+    """Each direction keeps its eigenvalue and its teacher variance whatever order they come in."""
+    given = ModelSpec(
+        spectrum=Spectrum.from_eigenvalues([0.01, 1.0, 0.5]),
+        teacher=Teacher.from_variances([1.0, 0.0, 0.0]),
+    )
+    ordered = ModelSpec(
+        spectrum=Spectrum.from_eigenvalues([1.0, 0.5, 0.01]),
+        teacher=Teacher.from_variances([0.0, 0.0, 1.0]),
+    )
+    np.testing.assert_array_equal(given.teacher_variances(), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(given.spectrum.eigenvalues, ordered.spectrum.eigenvalues)
+    fixed = ModelSpec(spectrum=given.spectrum, teacher=Teacher.fixed([3.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(fixed.teacher_weights(), [1.0, 2.0, 3.0])
+
+
+def test_unsorted_spectrum_round_trips_through_its_dict():
+    from scalinglaws.sweep.config import spec_from_dict
+
+    spec = ModelSpec(
+        spectrum=Spectrum.from_eigenvalues([0.01, 1.0, 0.5]),
+        teacher=Teacher.fixed([3.0, 1.0, 2.0]),
+    )
+    again = spec_from_dict(spec.to_dict())
+    assert again.spectrum == spec.spectrum
+    np.testing.assert_array_equal(again.teacher_weights(), spec.teacher_weights())

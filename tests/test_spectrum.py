@@ -102,9 +102,13 @@ def test_equality_and_hash():
     assert a != Spectrum.power_law(latent_dim=101, alpha=1.0)
     explicit = Spectrum.from_eigenvalues(a.eigenvalues)
     assert explicit != a  # different kinds, even with equal values
+    same = Spectrum.from_eigenvalues(a.eigenvalues.copy())
+    assert explicit == same and hash(explicit) == hash(same)
+    # Given in another order, the directions differ (a per-direction teacher pairs by position),
+    # though the sorted eigenvalues are the same.
     again = Spectrum.from_eigenvalues(a.eigenvalues[::-1])
-    assert explicit == again and hash(explicit) == hash(again)
-    assert len({a, b, explicit, again}) == 2
+    assert explicit != again and np.array_equal(explicit.eigenvalues, again.eigenvalues)
+    assert len({a, b, explicit, same, again}) == 3
     assert a.__eq__(3) is NotImplemented
 
 
@@ -128,4 +132,7 @@ def test_from_eigenvalues_is_sorted_permutation(values):
     s = Spectrum.from_eigenvalues(values)
     assert np.all(np.diff(s.eigenvalues) <= 0)
     assert sorted(s.eigenvalues.tolist()) == sorted(values)
-    assert s == Spectrum.from_eigenvalues(values[::-1])
+    np.testing.assert_array_equal(s.eigenvalues, Spectrum.from_eigenvalues(values[::-1]).eigenvalues)
+    # The given order is kept: sorted = given[order], and to_dict gives the given order back.
+    np.testing.assert_array_equal(s.eigenvalues, np.asarray(values, dtype=float)[s.order])
+    assert s.to_dict()["eigenvalues"] == [float(v) for v in values]

@@ -34,6 +34,9 @@ from .spectrum import Spectrum
 
 __all__ = ["Teacher", "ModelSpec"]
 
+#: Teacher kinds given as one number per latent direction (paired with the given eigenvalues).
+_PER_DIRECTION = ("variances", "fixed")
+
 
 @dataclass(frozen=True, eq=False)
 class Teacher:
@@ -300,8 +303,21 @@ class ModelSpec:
         return self.activation.name == "linear"
 
     def teacher_variances(self) -> np.ndarray:
-        """w̄_I², shape ``(latent_dim,)``."""
-        return self.teacher.variances(self.latent_dim)
+        """w̄_I² per direction, in the order of the (sorted) eigenvalues, shape ``(latent_dim,)``.
+
+        Per-direction arrays (:meth:`Teacher.from_variances`, :meth:`Teacher.fixed`) are given in
+        the order of the eigenvalues the spectrum was built from; the spectrum stores its
+        eigenvalues sorted, and the same permutation is applied here, so each direction keeps its
+        own eigenvalue and teacher component. A power-law teacher is indexed by the sorted rank.
+        """
+        variances = self.teacher.variances(self.latent_dim)
+        if self.teacher.kind in _PER_DIRECTION:
+            return variances[self.spectrum.order]
+        return variances
+
+    def teacher_weights(self) -> np.ndarray:
+        """The fixed teacher w in the order of the sorted eigenvalues (``kind == 'fixed'`` only)."""
+        return self.teacher.weights[self.spectrum.order]
 
     def to_dict(self) -> dict:
         """Plain-JSON description of the spec."""

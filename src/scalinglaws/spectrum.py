@@ -61,6 +61,7 @@ class Spectrum:
     alpha: float | None = None
     lambda_plus: float | None = None
     _explicit: np.ndarray | None = field(default=None, repr=False)
+    _order: np.ndarray | None = field(default=None, repr=False)
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
@@ -85,11 +86,39 @@ class Spectrum:
 
     @classmethod
     def from_eigenvalues(cls, eigenvalues: object) -> Spectrum:
-        """Any positive eigenvalues, shape ``(latent_dim,)``; stored sorted in decreasing order."""
-        arr = check_positive_array("eigenvalues", eigenvalues)
-        arr = np.sort(arr)[::-1].copy()
+        """Any positive eigenvalues, shape ``(latent_dim,)``; stored sorted in decreasing order.
+
+        The order they were given in is kept (:attr:`order`), so that per-direction teacher
+        arrays given in the same order stay paired with their eigenvalues (:class:`ModelSpec`
+        applies the same permutation to them).
+
+        Examples
+        --------
+        >>> s = Spectrum.from_eigenvalues([0.01, 1.0, 0.5])
+        >>> s.eigenvalues.tolist(), s.order.tolist()
+        ([1.0, 0.5, 0.01], [1, 2, 0])
+        """
+        given = check_positive_array("eigenvalues", eigenvalues)
+        order = np.argsort(-given, kind="stable")
+        arr = given[order].copy()
         arr.setflags(write=False)
-        return cls(kind="explicit", latent_dim=int(arr.size), _explicit=arr)
+        order.setflags(write=False)
+        return cls(kind="explicit", latent_dim=int(arr.size), _explicit=arr, _order=order)
+
+    @property
+    def order(self) -> np.ndarray:
+        """Positions in the given order of the sorted eigenvalues: ``sorted = given[order]``.
+
+        The identity for a power law and for eigenvalues given in decreasing order.
+        """
+        if self._order is None:
+            return np.arange(self.latent_dim)
+        return self._order
+
+    @property
+    def is_reordered(self) -> bool:
+        """Whether the eigenvalues were given in another order than decreasing."""
+        return self._order is not None and bool(np.any(self._order != np.arange(self.latent_dim)))
 
     # -- values -------------------------------------------------------------------------------
     def eigenvalue_at(self, index: np.ndarray | float) -> np.ndarray:
@@ -153,7 +182,9 @@ class Spectrum:
                 "alpha": self.alpha,
                 "lambda_plus": self.lambda_plus,
             }
-        return {"kind": "explicit", "eigenvalues": self._explicit.tolist()}
+        given = np.empty_like(self._explicit)
+        given[self.order] = self._explicit  # the order the user gave, so that teachers pair up
+        return {"kind": "explicit", "eigenvalues": given.tolist()}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Spectrum):
@@ -162,12 +193,15 @@ class Spectrum:
             return False
         if self.kind == "power_law":
             return (self.alpha, self.lambda_plus) == (other.alpha, other.lambda_plus)
-        return bool(np.array_equal(self._explicit, other._explicit))
+        return bool(
+            np.array_equal(self._explicit, other._explicit)
+            and np.array_equal(self.order, other.order)
+        )
 
     def __hash__(self) -> int:
         if self.kind == "power_law":
             return hash((self.kind, self.latent_dim, self.alpha, self.lambda_plus))
-        return hash((self.kind, self._explicit.tobytes()))
+        return hash((self.kind, self._explicit.tobytes(), self.order.tobytes()))
 
 
 def _power_law_sum(m: int, s: float, head: int = 10_000) -> float:
