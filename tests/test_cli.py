@@ -26,7 +26,7 @@ def test_simulate_json_records(capsys):
     records = json.loads(capsys.readouterr().out)
     assert len(records) == 4
     assert set(records[0]) == {"n_features", "n_samples", "ridge", "test_mse", "test_mse_sem",
-                               "excess", "excess_sem", "n_seeds"}
+                               "excess", "excess_sem", "n_seeds", "infinite_expectation"}
     assert all(r["n_seeds"] == 3 and r["test_mse"] > 0 for r in records)
 
 

@@ -61,7 +61,7 @@ def test_spectrum_dataset_digits(capsys):
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (["--dataset", "nope"], "'dataset' must be one of"),
+        (["--dataset", "nope"], "'nope' is not one of 'digits'"),
         (["-M", "10"], "'latent_dim' and 'alpha' must be given"),
         (["-M", "10", "-a", "1", "-N", "0"], "'n_features' must be a positive integer"),
         (["-M", "10", "-a", "1", "--window", "3-9"], "START:STOP"),

@@ -1,41 +1,76 @@
 """scalinglaws: the solvable model of neural scaling laws (Maloney, Roberts & Sully 2022).
 
-Main entry points (see the README and ``MODEL.md``):
+Main entry points (see the README and the documentation in ``docs/``):
 
 - model: :class:`Spectrum`, :class:`Teacher`, :class:`ModelSpec`, :func:`get_activation`;
 - simulation: :func:`simulate` (exact test loss over N × P × ridge × seeds), :func:`fit_ridge`;
 - theory: :func:`theory_loss`, :func:`theory_grid`, :func:`optimal_ridge`,
-  :func:`compute_frontier` (MODEL.md §5) and :func:`predict_grid` (any activation and teacher).
+  :func:`compute_frontier` and :func:`predict_grid` (any activation and teacher);
+- errors: :class:`InputError` (bad input, one line), :class:`MemoryLimitError` (work refused
+  before it allocates), :class:`NumericalWarning` (a pole, an overflow, a fallback).
+
+The names are loaded on first use (PEP 562), so ``import scalinglaws`` and the command line start
+without importing SciPy, xarray or pandas.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .activations import ACTIVATION_NAMES, Activation, get_activation
-from .equivalence import predict_grid
-from .ridge import fit_ridge
-from .simulation import simulate
-from .spec import ModelSpec, Teacher
-from .spectrum import Spectrum
-from .theory import compute_frontier, optimal_ridge, theory_grid, theory_loss
+import importlib
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("scalinglaws")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+#: Public name -> module (relative to this package) that defines it.
+_EXPORTS = {
+    "ACTIVATION_NAMES": ".activations",
+    "Activation": ".activations",
+    "get_activation": ".activations",
+    "ModelSpec": ".spec",
+    "Teacher": ".spec",
+    "Spectrum": ".spectrum",
+    "simulate": ".simulation",
+    "fit_ridge": ".ridge",
+    "theory_loss": ".theory",
+    "theory_grid": ".theory",
+    "optimal_ridge": ".theory",
+    "compute_frontier": ".theory",
+    "predict_grid": ".equivalence",
+    "InputError": "._validation",
+    "NumericalWarning": "._validation",
+    "MemoryLimitError": "._memory",
+}
 
-__all__ = [
-    "ACTIVATION_NAMES",
-    "Activation",
-    "ModelSpec",
-    "Spectrum",
-    "Teacher",
-    "__version__",
-    "compute_frontier",
-    "fit_ridge",
-    "get_activation",
-    "optimal_ridge",
-    "predict_grid",
-    "simulate",
-    "theory_grid",
-    "theory_loss",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._memory import MemoryLimitError
+    from ._validation import InputError, NumericalWarning
+    from .activations import ACTIVATION_NAMES, Activation, get_activation
+    from .equivalence import predict_grid
+    from .ridge import fit_ridge
+    from .simulation import simulate
+    from .spec import ModelSpec, Teacher
+    from .spectrum import Spectrum
+    from .theory import compute_frontier, optimal_ridge, theory_grid, theory_loss
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scalinglaws")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    else:
+        raise AttributeError(f"module 'scalinglaws' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

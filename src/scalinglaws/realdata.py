@@ -53,6 +53,7 @@ import numpy as np
 import scipy.linalg as sla
 import xarray as xr
 
+from ._memory import check_memory
 from ._validation import (
     InputError,
     NumericalWarning,
@@ -258,6 +259,7 @@ def simulate_realdata(
     feature_var: float = 1.0,
     n_test: int | None = None,
     rng=0,
+    max_memory: int | str | None = None,
 ) -> xr.Dataset:
     r"""Measured held-out test MSE of random-feature ridge regression on a grid N × P × γ × seed.
 
@@ -281,6 +283,20 @@ def simulate_realdata(
     seeds = list(range(check_positive_int("n_seeds", n_seeds)))
     feature_var = check_positive_float("feature_var", feature_var)
     act = get_activation(activation)
+    n_total, n_dims = task.inputs.shape
+    n_held = _default_n_test(n_total) if n_test is None else n_test
+    width = task.targets.shape[1]
+    floats = (
+        n_total * n_dims  # the standardized pool and test inputs
+        + (ns[-1] + n_held) * nf[-1]  # training and test features
+        + 3 * min(nf[-1], ns[-1]) ** 2  # a Gram, its factorization and eigenvectors
+        + n_held * nf[-1] * width  # predictions
+        + nf[-1] * n_dims
+    )
+    check_memory(
+        8.0 * floats, what="simulate_realdata", parameter="'n_features' or 'n_samples'",
+        max_memory=max_memory,
+    )  # fmt: skip
     root = as_seed_sequence(rng)
     shape = (len(nf), len(ns), rg.size, len(seeds))
     test_mse, test_se, train_mse = np.empty(shape), np.empty(shape), np.empty(shape)

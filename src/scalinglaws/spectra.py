@@ -41,7 +41,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._validation import InputError, check_positive_float, check_positive_int
+from ._memory import check_memory
+from ._validation import InputError, check_positive_float, check_positive_int, warn_numerical
 from .activations import Activation, get_activation
 from .data import as_seed_sequence, sample_latent, standard_normal_rows
 from .features import draw_projection, random_features
@@ -67,11 +68,29 @@ __all__ = [
 
 # -- spectra ---------------------------------------------------------------------------------------
 def _descending_eigenvalues(matrix: np.ndarray) -> np.ndarray:
-    """Eigenvalues of a symmetric matrix, decreasing (round-off negatives kept, not clipped)."""
+    """Eigenvalues of a symmetric matrix, decreasing (round-off negatives kept, not clipped).
+
+    A matrix with non-finite entries (an overflow of the kernel at extreme scales) gives NaN
+    eigenvalues and a :class:`~scalinglaws._validation.NumericalWarning`, not a LAPACK failure.
+    """
+    if not np.all(np.isfinite(matrix)):
+        warn_numerical(
+            "The feature second-moment matrix has entries beyond the float64 range (the inputs' "
+            "scale, lambda_plus times feature_var, is too extreme for this activation): its "
+            "eigenvalues are returned as NaN. Rescale lambda_plus or feature_var.",
+            stacklevel=4,
+        )
+        return np.full(matrix.shape[0], np.nan)
     return np.linalg.eigvalsh(matrix)[::-1].copy()
 
 
-def exact_feature_spectrum(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
+def _check_spectrum_memory(what: str, n_floats: float, parameter: str, max_memory) -> None:
+    check_memory(8.0 * n_floats, what=what, parameter=parameter, max_memory=max_memory)
+
+
+def exact_feature_spectrum(
+    spec: ModelSpec, n_features: int, rng, *, max_memory: int | str | None = None
+) -> np.ndarray:
     r"""Eigenvalues of :math:`K/N` for one draw of N features on Gaussian data; no data samples.
 
     .. math:: C = U\Lambda U^\top, \quad K_{jk} = E[\sigma(h_j)\sigma(h_k)]_{h \sim N(0, C)},
@@ -89,6 +108,9 @@ def exact_feature_spectrum(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
     n_features : int
         N.
     rng : int, SeedSequence or Generator
+    max_memory : int or str, optional
+        Refuse before allocating when the estimated peak (U and ΛU, N × M each; C, K and the
+        eigensolver's workspace, N × N each) exceeds it; default the memory available now.
 
     Returns
     -------
@@ -104,6 +126,11 @@ def exact_feature_spectrum(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
     ((8,), True)
     """
     n_features = check_positive_int("n_features", n_features)
+    m = spec.latent_dim
+    _check_spectrum_memory(
+        "the exact feature spectrum", 2 * n_features * m + 3 * n_features**2, "'n_features'",
+        max_memory,
+    )  # fmt: skip
     projection = draw_projection(spec, n_features, rng)
     scaled = projection * spec.spectrum.eigenvalues
     cov = scaled @ projection.T
@@ -111,11 +138,19 @@ def exact_feature_spectrum(spec: ModelSpec, n_features: int, rng) -> np.ndarray:
     return _descending_eigenvalues(kernel / n_features)
 
 
-def sampled_feature_spectrum(spec: ModelSpec, n_features: int, n_samples: int, rng) -> np.ndarray:
+def sampled_feature_spectrum(
+    spec: ModelSpec,
+    n_features: int,
+    n_samples: int,
+    rng,
+    *,
+    max_memory: int | str | None = None,
+) -> np.ndarray:
     r"""Eigenvalues of :math:`\Phi^\top\Phi/(PN)` from P Gaussian samples (estimate of K/N).
 
     Latent inputs :math:`x_\mu \sim N(0, \Lambda)` and projection U come from independent child
-    streams of ``rng``. Linear features have rank min(N, M, P).
+    streams of ``rng``. Linear features have rank min(N, M, P). ``max_memory`` as in
+    :func:`exact_feature_spectrum` (here X, U, Φ and the smaller Gram).
 
     Returns
     -------
@@ -123,6 +158,11 @@ def sampled_feature_spectrum(spec: ModelSpec, n_features: int, n_samples: int, r
     """
     n_features = check_positive_int("n_features", n_features)
     n_samples = check_positive_int("n_samples", n_samples)
+    m, small = spec.latent_dim, min(n_features, n_samples)
+    floats = (n_samples + n_features) * m + 2 * n_samples * n_features + 2 * small**2
+    _check_spectrum_memory(
+        "the sampled feature spectrum", floats, "'n_features' or 'n_samples'", max_memory
+    )
     seq = as_seed_sequence(rng)
     feature_seq, input_seq = seq.spawn(2)
     projection = draw_projection(spec, n_features, feature_seq)
@@ -202,6 +242,7 @@ def random_feature_spectrum(
     feature_var: float = 1.0,
     rng=0,
     standardize_inputs: bool = True,
+    max_memory: int | str | None = None,
 ) -> np.ndarray:
     r"""Spectrum of random features :math:`\sigma(XU^\top)` of given (real) data, eigenvalues of
     :math:`\Phi^\top\Phi/(PN)`, with :math:`u_{jd} \sim N(0, \sigma_u^2/D)` (``MODEL.md`` §7).
@@ -217,6 +258,8 @@ def random_feature_spectrum(
     rng : int, SeedSequence or Generator
     standardize_inputs : bool, default True
         Apply :func:`standardize` first.
+    max_memory : int or str, optional
+        As in :func:`exact_feature_spectrum` (here X, U, Φ and the smaller Gram).
 
     Returns
     -------
@@ -224,6 +267,13 @@ def random_feature_spectrum(
     """
     n_features = check_positive_int("n_features", n_features)
     feature_var = check_positive_float("feature_var", feature_var)
+    shape = np.shape(inputs)
+    if len(shape) == 2:
+        p, d = shape
+        floats = (p + n_features) * d + 2 * p * n_features + 2 * min(p, n_features) ** 2
+        _check_spectrum_memory(
+            "the random-feature spectrum", floats, "'n_features' or 'n_samples'", max_memory
+        )
     x = standardize(inputs) if standardize_inputs else np.asarray(inputs, dtype=np.float64)
     projection = standard_normal_rows(as_seed_sequence(rng), n_features, x.shape[1])
     projection *= np.sqrt(feature_var / x.shape[1])

@@ -1,15 +1,40 @@
-"""Options shared by subcommands, and the translation from options to a :class:`ModelSpec`."""
+"""Options shared by subcommands, and the translation from options to a :class:`ModelSpec`.
+
+Only click and light modules are imported here (the command line must start fast); the model is
+imported when a spec is built.
+"""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
+import tempfile
+from pathlib import Path
 
 import click
 
-from .._validation import InputError
-from ..activations import ACTIVATION_NAMES
-from ..spec import ModelSpec, Teacher
-from ..spectrum import Spectrum
+from .._errors import InputError
+from .._names import ACTIVATION_NAMES
+
+
+class Count(click.ParamType):
+    """An integer, also written as ``1e4`` or ``1000.0`` (a float with an integral value)."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            self.fail(f"expected an integer, got {value!r}", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")) or not number.is_integer():
+            self.fail(f"expected an integer, got {value!r}", param, ctx)
+        return int(number)
+
+
+COUNT = Count()
 
 
 class NumberList(click.ParamType):
@@ -32,7 +57,7 @@ class NumberList(click.ParamType):
             except ValueError:
                 self.fail(f"expected a comma-separated {self.name}, got {item!r}", param, ctx)
             if self.kind is int:
-                if not number.is_integer():
+                if number != number or abs(number) == float("inf") or not number.is_integer():
                     self.fail(f"expected integers, got {item!r}", param, ctx)
                 number = int(number)
             out.append(number)
@@ -47,7 +72,7 @@ def model_options(func):
     """--latent-dim, --alpha, --lambda-plus, --teacher-var, --noise-var, --feature-var,
     --activation, --teacher-activation, --teacher-width."""
     options = [
-        click.option("--latent-dim", "-M", type=int, required=True, help="Latent dimension M."),
+        click.option("--latent-dim", "-M", type=COUNT, required=True, help="Latent dimension M."),
         click.option("--alpha", "-a", type=float, required=True, help="Power-law exponent α."),
         click.option(
             "--lambda-plus",
@@ -94,7 +119,7 @@ def model_options(func):
         click.option(
             "--teacher-width",
             default=None,
-            type=int,
+            type=COUNT,
             help="K, the number of teacher features (with --teacher-activation; default 20·M).",
         ),
     ]
@@ -131,14 +156,61 @@ def grid_options(func):
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
+
+def check_plot_dir(ctx, param, value):
+    """``--plot DIR``: checked before any work — matplotlib importable, DIR a writable folder."""
+    if value is None:
+        return None
+    if importlib.util.find_spec("matplotlib") is None:
+        raise click.BadParameter(
+            "figures need matplotlib, which is not installed: pip install 'scalinglaws[plot]'",
+            ctx=ctx,
+            param=param,
+        )
+    folder = Path(value)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise click.BadParameter(
+            f"{str(folder)!r} must be a folder where figures can be written ({reason})",
+            ctx=ctx,
+            param=param,
+        ) from None
+    return str(folder)
+
+
 plot_option = click.option(
     "--plot",
     "plot_dir",
     type=click.Path(file_okay=False),
     default=None,
+    callback=check_plot_dir,
     help="Write log-log figures of the loss against N and against P to this folder.",
 )
 
+
+def check_max_memory(ctx, param, value):
+    """``--max-memory SIZE`` (e.g. 8GiB, 500MB, 2e9), as bytes."""
+    if value is None:
+        return None
+    from .._memory import parse_memory
+
+    try:
+        return parse_memory(value, "max_memory")
+    except InputError as err:
+        raise click.BadParameter(str(err), ctx=ctx, param=param) from None
+
+
+max_memory_option = click.option(
+    "--max-memory",
+    default=None,
+    callback=check_max_memory,
+    help="Refuse work whose estimated peak memory exceeds this (e.g. 8GiB); "
+    "default: the memory available now.",
+)
 
 def spec_from_options(
     *,
@@ -152,8 +224,11 @@ def spec_from_options(
     teacher_activation=None,
     teacher_width=None,
     **_,
-) -> ModelSpec:
-    """Build the validated :class:`ModelSpec` the model options describe."""
+):
+    """Build the validated :class:`~scalinglaws.spec.ModelSpec` the model options describe."""
+    from ..spec import ModelSpec, Teacher
+    from ..spectrum import Spectrum
+
     spectrum = Spectrum.power_law(latent_dim=latent_dim, alpha=alpha, lambda_plus=lambda_plus)
     if teacher_activation is None:
         if teacher_width is not None:

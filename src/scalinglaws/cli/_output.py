@@ -8,9 +8,6 @@ import sys
 from collections.abc import Sequence
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 
 def clean(value):
@@ -39,6 +36,9 @@ def _fmt(value) -> str:
 
 def emit_table(records: Sequence[dict], columns: Sequence[str], title: str | None = None) -> None:
     """Print ``records`` as a table with the given columns (keys)."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, header_style="bold")
     for col in columns:
         table.add_column(col, justify="right")
@@ -51,6 +51,15 @@ class ProgressBar:
     """A rich progress bar on stderr, shown when stderr is a terminal (or when forced)."""
 
     def __init__(self, description: str, *, enabled: bool | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._progress = Progress(
             TextColumn("[progress.description]{task.description}"),

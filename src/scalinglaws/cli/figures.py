@@ -6,13 +6,14 @@ import warnings
 from pathlib import Path
 
 import click
-import numpy as np
 
-from .._validation import NumericalWarning
+from .._errors import NumericalWarning
 
 
 def _double_descent(out: Path, seeds: int) -> Path:
     """Loss against N at fixed P: γ = 0 (pole at N = P) and γ = γ*(N, P), theory and simulation."""
+    import numpy as np
+
     from ..plot import double_descent, new_axes, save_figure
     from ..simulation import simulate
     from ..spec import ModelSpec
@@ -58,6 +59,8 @@ def _double_descent(out: Path, seeds: int) -> Path:
 
 def _equiparameterization(out: Path) -> Path:
     """Optimal-ridge loss along N·P = C against N/P: the minimum sits at N = P."""
+    import numpy as np
+
     from ..plot import budget_scan, new_axes, save_figure
     from ..spec import ModelSpec
     from ..spectrum import Spectrum
@@ -77,6 +80,7 @@ def _equiparameterization(out: Path) -> Path:
 
 def _linear_vs_relu(out: Path, seeds: int, *, quick: bool = False) -> Path:
     """Against a wide ReLU teacher: linear features plateau at N = M, ReLU features keep falling."""
+
     from ..equivalence import one_level_theory
     from ..plot import new_axes, save_figure
     from ..simulation import simulate

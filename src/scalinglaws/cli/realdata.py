@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
-import numpy as np
-import xarray as xr
 
-from ..realdata import TARGETS, loss_exponent, make_task, realdata_theory, simulate_realdata
-from ._options import FLOAT_LIST, INT_LIST, json_option, plot_option
+from .._names import ACTIVATION_NAMES, DATASET_NAMES, TARGETS
+from ._options import COUNT, FLOAT_LIST, INT_LIST, json_option, max_memory_option, plot_option
 from ._output import emit_json, emit_table
 
 COLUMNS = (
@@ -26,11 +25,13 @@ COLUMNS = (
 
 def _finite(value) -> float | None:
     v = float(value)
-    return v if np.isfinite(v) else None
+    return v if math.isfinite(v) else None
 
 
-def records(sim: xr.Dataset, theory: xr.Dataset | None) -> list[dict]:
+def records(sim, theory) -> list[dict]:
     """One plain-JSON record per (N, P, γ): measured mean, its SEMs, theory and their ratio."""
+    import numpy as np
+
     out = []
     heldout = np.sqrt((sim.test_mse_se**2).mean("seed") / sim.sizes["seed"])
     for n in sim.n_features.values:
@@ -54,8 +55,10 @@ def records(sim: xr.Dataset, theory: xr.Dataset | None) -> list[dict]:
     return out
 
 
-def exponents(sim: xr.Dataset, theory: xr.Dataset | None) -> list[dict]:
+def exponents(sim, theory) -> list[dict]:
     """Log–log slopes of the loss against N (at the largest P) and against P (at the largest N)."""
+    from ..realdata import loss_exponent
+
     out = []
     for g in sim.ridge.values:
         for dim, other in (("n_features", "n_samples"), ("n_samples", "n_features")):
@@ -74,7 +77,7 @@ def exponents(sim: xr.Dataset, theory: xr.Dataset | None) -> list[dict]:
     return out
 
 
-def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> list[Path]:
+def figures(sim, theory, out_dir: str | Path) -> list[Path]:
     """Log–log loss against N (a line per P) and against P (a line per N), per ridge."""
     from ..plot import new_axes, save_figure
 
@@ -109,7 +112,9 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
 
 
 @click.command("realdata")
-@click.option("--dataset", default="digits", show_default=True, help="Dataset name.")
+@click.option(
+    "--dataset", type=click.Choice(DATASET_NAMES), default="digits", show_default=True
+)
 @click.option(
     "--target",
     type=click.Choice(TARGETS),
@@ -117,7 +122,13 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
     show_default=True,
     help="One-hot class labels, or the central pixel/column as a regression target.",
 )
-@click.option("--activation", default="relu", show_default=True, help="Feature activation.")
+@click.option(
+    "--activation",
+    type=click.Choice(ACTIVATION_NAMES),
+    default="relu",
+    show_default=True,
+    help="Feature activation.",
+)
 @click.option("--n-features", "-N", type=INT_LIST, default="16,64,256,1024", show_default=True)
 @click.option("--n-samples", "-P", type=INT_LIST, default="100,400,1600", show_default=True)
 @click.option(
@@ -127,19 +138,20 @@ def figures(sim: xr.Dataset, theory: xr.Dataset | None, out_dir: str | Path) -> 
     show_default=True,
     help="Ridges on the sum of squared errors.",
 )
-@click.option("--seeds", type=int, default=4, show_default=True, help="Number of splits/draws.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
-@click.option("--n-test", type=int, default=None, help="Held-out points (default 10%, ≤ 10000).")
+@click.option("--seeds", type=COUNT, default=4, show_default=True, help="Number of splits/draws.")
+@click.option("--seed", type=COUNT, default=0, show_default=True, help="Root random seed.")
+@click.option("--n-test", type=COUNT, default=None, help="Held-out points (default 10%, ≤ 10000).")
 @click.option("--feature-var", type=float, default=1.0, show_default=True, help="σ_u².")
 @click.option(
     "--n-reference",
-    type=int,
+    type=COUNT,
     default=None,
     help="Reference features for the nonlinear theory (default max(4·N_max, 2000)).",
 )
-@click.option("--max-samples", type=int, default=None, help="Use the first rows of the dataset.")
+@click.option("--max-samples", type=COUNT, default=None, help="Use the first rows of the dataset.")
 @click.option("--theory/--no-theory", default=True, show_default=True)
 @plot_option
+@max_memory_option
 @json_option
 def realdata_command(
     dataset,
@@ -156,10 +168,13 @@ def realdata_command(
     max_samples,
     theory,
     plot_dir,
+    max_memory,
     as_json,
 ):
     """Ridge regression of random features on a real dataset: held-out test MSE (mean ± SEM over
     seeds) against N and P, with the theory from the measured training pool."""
+    from ..realdata import make_task, realdata_theory, simulate_realdata
+
     task = make_task(dataset, target, max_samples=max_samples)
     common = dict(
         n_features=n_features,
@@ -170,7 +185,7 @@ def realdata_command(
         n_test=n_test,
         rng=seed,
     )
-    sim = simulate_realdata(task, n_seeds=seeds, **common)
+    sim = simulate_realdata(task, n_seeds=seeds, max_memory=max_memory, **common)
     pred = None
     if theory:
         pred = realdata_theory(task, n_seeds=seeds, n_reference=n_reference, **common)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ..simulation import simulate, to_records
-from ._options import grid_options, json_option, model_options, plot_option, spec_from_options
+from .._names import LOSS_METHODS
+from ._options import (
+    COUNT,
+    grid_options,
+    json_option,
+    max_memory_option,
+    model_options,
+    plot_option,
+    spec_from_options,
+)
 from ._output import ProgressBar, emit_json, emit_table
 
 COLUMNS = (
@@ -17,24 +25,26 @@ COLUMNS = (
     "excess",
     "excess_sem",
     "n_seeds",
+    "note",
 )
+POLE_NOTE = "E[loss] = ∞ (pole)"
 
 
 @click.command("simulate")
 @model_options
 @grid_options
-@click.option("--seeds", type=int, default=8, show_default=True, help="Number of seeds.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
+@click.option("--seeds", type=COUNT, default=8, show_default=True, help="Number of seeds.")
+@click.option("--seed", type=COUNT, default=0, show_default=True, help="Root random seed.")
 @click.option(
     "--loss",
-    type=click.Choice(["exact", "monte_carlo"]),
+    type=click.Choice(LOSS_METHODS),
     default="exact",
     show_default=True,
     help="Exact population loss or a Monte-Carlo test set.",
 )
 @click.option(
     "--n-test",
-    type=int,
+    type=COUNT,
     default=10_000,
     show_default=True,
     help="Test points for --loss monte_carlo.",
@@ -45,12 +55,16 @@ COLUMNS = (
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
 @plot_option
+@max_memory_option
 @json_option
 def simulate_command(
-    n_features, n_samples, ridge, seeds, seed, loss, n_test, progress, plot_dir, as_json, **model
-):
+    n_features, n_samples, ridge, seeds, seed, loss, n_test, progress, plot_dir, max_memory,
+    as_json, **model,
+):  # fmt: skip
     """Train random-feature ridge models on a grid of N × P × ridge × seeds; print the exact test
     loss (mean and standard error over seeds)."""
+    from ..simulation import simulate, to_records
+
     spec = spec_from_options(**model)
     with ProgressBar("simulate", enabled=progress) as bar:
         ds = simulate(
@@ -62,12 +76,15 @@ def simulate_command(
             rng=seed,
             loss=loss,
             n_test=n_test,
+            max_memory=max_memory,
             progress=bar,
         )
     records = to_records(ds)
     if as_json:
         emit_json(records)
     else:
+        for rec in records:
+            rec["note"] = POLE_NOTE if rec["infinite_expectation"] else ""
         emit_table(
             records,
             COLUMNS,
