@@ -57,16 +57,20 @@ def test_store_writes_a_unit_once_with_its_provenance(tmp_path):
     unit = plan_units(study)[1]
     result = fake_result(unit, np.ones((3, 3, 2)))
     with ResultStore(tmp_path / "s.sqlite") as store:
-        assert store.write(unit, result, study="edges", study_hash="abc")
-        assert not store.write(unit, result, study="edges", study_hash="abc")
+        assert store.write(unit, result, study="edges", study_hash="abc", runner="r1")
+        assert not store.write(unit, result, study="edges", study_hash="abc", runner="r2")
         table = store.unit_table()
+        with sqlite3.connect(tmp_path / "s.sqlite") as conn:  # WAL while a writer has it open
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
     assert len(table) == 1
     row = table.iloc[0]
     assert (row.package_version, row.study_hash, row.seed, row.host) == (__version__, "abc", 1, "h")
-    assert '"latent_dim": 64' in row.spec_json and row.wall_s == 0.5
-    with sqlite3.connect(tmp_path / "s.sqlite") as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert '"latent_dim": 64' in row.spec_json and row.wall_s == 0.5 and row.runner == "r1"
+    with sqlite3.connect(tmp_path / "s.sqlite") as conn:  # one self-contained file once closed
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0] == 18
+    conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """``scalinglaws study``: run, inspect, export and plot studies described by TOML files.
 
 Each subcommand is one call into :mod:`scalinglaws.sweep` plus formatting; see ``docs/studies.md``.
+Only click and the standard library are imported here at start-up: the sweep layer (numpy,
+pandas, SQLite, the engine) is imported inside the commands, so ``scalinglaws --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,23 +14,18 @@ from pathlib import Path
 
 import click
 
-from .._validation import InputError
-from ..sweep import (
-    EXECUTORS,
-    FORMATS,
-    ResultStore,
-    export_study,
-    load_study,
-    run_study,
-    study_dataset,
-    study_status,
-)
-from ._output import ProgressBar, emit_json
+#: The choices of ``--executor`` and ``--format`` (``scalinglaws.sweep.EXECUTORS`` and
+#: ``FORMATS``, spelled out so that building the command line imports nothing heavy).
+EXECUTORS = ("serial", "processes", "dask")
+FORMATS = ("csv", "parquet", "netcdf")
+
+#: Exit status of a run that stopped because a worker process died.
+WORKER_LOST_STATUS = 1
 
 study_argument = click.argument("study_file", metavar="STUDY.toml", type=click.Path(path_type=Path))
 store_option = click.option(
     "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="Result store (SQLite file); default the study's 'store'.",
 )
@@ -63,58 +60,90 @@ def study() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def run_command(study_file, store, executor, scheduler, workers, progress, as_json):
-    """Run every unfinished unit of STUDY.toml; Ctrl-C stops after the units in flight."""
-    loaded = load_study(study_file)
-    if scheduler is not None and executor != "dask":
-        raise InputError(f"'scheduler' needs --executor dask. Got --executor {executor} instead.")
-    with ProgressBar(f"study {loaded.name}", enabled=progress) as bar, _sigterm_interrupts():
-        summary = run_study(
-            loaded,
-            store=store,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            progress=bar,
-        )
+    """Run every unfinished unit of STUDY.toml; Ctrl-C stops after the units in flight.
+
+    Several runs may share one store: they divide the units between them.
+    """
+    with _stop_on_signals() as stop:
+        from .._validation import InputError
+        from ..sweep import WorkerLost, load_study, run_study
+        from ._output import ProgressBar
+
+        loaded = load_study(study_file)
+        if scheduler is not None and executor != "dask":
+            raise InputError(
+                f"'scheduler' needs --executor dask. Got --executor {executor} instead."
+            )
+        try:
+            with ProgressBar(f"study {loaded.name}", enabled=progress) as bar:
+                summary = run_study(
+                    loaded,
+                    store=store,
+                    executor=executor,
+                    workers=workers,
+                    scheduler=scheduler,
+                    progress=bar,
+                    stop=stop,
+                )
+        except WorkerLost as err:
+            click.echo(f"error: {err}", err=True)
+            return WORKER_LOST_STATUS
+    _report(loaded, summary, store or loaded.store, as_json=as_json)
+    return 130 if summary.interrupted else 0
+
+
+def _report(loaded, summary, store: Path, *, as_json: bool) -> None:
     record = {
         "study": loaded.name,
-        "store": str(store or loaded.store),
+        "store": str(store),
         "total": summary.total,
         "done": summary.total - summary.remaining,
         "computed": summary.computed,
         "already_done": summary.already_done,
         "done_elsewhere": summary.done_elsewhere,
+        "held_elsewhere": summary.held_elsewhere,
         "interrupted": summary.interrupted,
+        "runner": summary.owner,
         "wall_s": round(summary.wall_s, 3),
     }
     if as_json:
+        from ._output import emit_json
+
         emit_json(record)
-    else:
-        state = "interrupted" if summary.interrupted else "finished"
-        click.echo(
-            f"study {loaded.name} {state}: {record['done']}/{summary.total} units done "
-            f"({summary.computed} computed now, {summary.already_done} already stored, "
-            f"{summary.done_elsewhere} by another run) in {summary.wall_s:.1f} s; "
-            f"store {record['store']}"
-        )
-    return 130 if summary.interrupted else 0
+        return
+    state = "interrupted" if summary.interrupted else "finished"
+    held = f"; {summary.held_elsewhere} in progress elsewhere" if summary.held_elsewhere else ""
+    click.echo(
+        f"study {loaded.name} {state}: {record['done']}/{summary.total} units done "
+        f"({summary.computed} computed now, {summary.already_done} already stored, "
+        f"{summary.done_elsewhere} by another run{held}) in {summary.wall_s:.1f} s; "
+        f"store {record['store']}"
+    )
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts():
-    """Treat SIGTERM (batch schedulers, ``kill``) like Ctrl-C: stop after the units in flight."""
+def _stop_on_signals():
+    """Ctrl-C or SIGTERM (batch schedulers, ``kill``): stop after the units in flight; a second
+    one abandons them. Yields the :class:`threading.Event` that the runner watches."""
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo(
+            "stopping after the units in flight (press Ctrl-C again to abandon them)", err=True
+        )
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @study.command("status")
@@ -128,16 +157,20 @@ def _sigterm_interrupts():
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def status_command(study_file, store, workers, as_json):
-    """Done and total units of STUDY.toml, per case, and the time left."""
+    """Done and total units of STUDY.toml, per case, and the time left (store opened read-only)."""
+    from ..sweep import load_study, study_status
+
     loaded = load_study(study_file)
     status = study_status(loaded, store=store, workers=workers)
-    eta = "unknown" if status.eta_s is None else f"{status.eta_s:.0f} s"
     if as_json:
+        from ._output import emit_json
+
         emit_json(
             {
                 "study": loaded.name,
                 "done": status.done,
                 "total": status.total,
+                "in_progress": status.in_progress,
                 "eta_s": status.eta_s,
                 "workers": status.workers,
                 "cases": list(status.rows),
@@ -145,9 +178,11 @@ def status_command(study_file, store, workers, as_json):
         )
         return 0
     _status_table(status.rows, title=f"study {loaded.name}")
+    eta = "unknown" if status.eta_s is None else f"{status.eta_s:.0f} s"
+    running = f" ({status.in_progress} in progress)" if status.in_progress else ""
     click.echo(
-        f"{status.done}/{status.total} units done; ETA {eta} at {status.workers} workers; "
-        f"store {store or loaded.store}"
+        f"{status.done}/{status.total} units done{running}; ETA {eta} at {status.workers} "
+        f"workers; store {store or loaded.store}"
     )
     return 0
 
@@ -173,7 +208,9 @@ def _status_table(rows, *, title: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file.")
 def export_command(study_file, store, fmt, out):
-    """Export the stored results of STUDY.toml as CSV, Parquet or netCDF."""
+    """Export the stored results of STUDY.toml as CSV, Parquet or netCDF (store read-only)."""
+    from ..sweep import export_study, load_study
+
     loaded = load_study(study_file)
     path = _existing_store(store or loaded.store)
     written = export_study(loaded, store=path, fmt=fmt, out=out)
@@ -184,7 +221,7 @@ def export_command(study_file, store, fmt, out):
 @study.command("plot")
 @study_argument
 @store_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option(
     "--quantity",
     type=click.Choice(("excess", "test_mse")),
@@ -194,10 +231,11 @@ def export_command(study_file, store, fmt, out):
 )
 def plot_command(study_file, store, out, quantity):
     """Standard figures of STUDY.toml: loss vs N and vs P, theory lines over simulation points."""
+    from ..sweep import ResultStore, load_study, study_dataset
     from ..sweep.figures import plot_study
 
     loaded = load_study(study_file)
-    with ResultStore(_existing_store(store or loaded.store)) as opened:
+    with ResultStore(_existing_store(store or loaded.store), readonly=True) as opened:
         ds = study_dataset(loaded, opened)
     for path in plot_study(ds, out, quantity=quantity):
         click.echo(f"wrote {path}")
@@ -205,7 +243,9 @@ def plot_command(study_file, store, out, quantity):
 
 
 def _existing_store(path: Path) -> Path:
-    if not Path(path).is_file():
+    from .._validation import InputError
+
+    if not Path(path).exists():
         raise InputError(
             f"'store' must be an existing result store. Got '{path}' instead; "
             "run 'scalinglaws study run' first."

@@ -45,7 +45,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["COMPUTE", "Case", "GridBlock", "Study", "load_study", "spec_from_dict"]
+__all__ = ["COMPUTE", "Case", "GridBlock", "Study", "format_number", "load_study", "spec_from_dict"]
 
 #: What a study may compute.
 COMPUTE = ("simulation", "theory", "both")
@@ -135,7 +135,7 @@ def load_study(path: str | Path) -> Study:
         raise InputError(f"'STUDY' must be an existing study file. Got '{path}' instead.")
     raw = path.read_bytes()
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is fine
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise InputError(f"{path}: not a valid TOML file ({err}).") from None
     reader = FieldReader(str(path))
@@ -143,7 +143,7 @@ def load_study(path: str | Path) -> Study:
     head = _study_table(reader, data.get("study", {}), path)
     blocks = _grid_blocks(reader, data["grid"])
     specs = _spec_tables(reader, data["spec"])
-    cases = tuple(_expand(reader, specs, blocks))
+    cases = _unique_labels(reader, tuple(_expand(reader, specs, blocks)))
     return Study(
         path=path,
         file_hash=hashlib.sha256(raw).hexdigest(),
@@ -309,9 +309,32 @@ def _expand(reader: FieldReader, specs: list[dict], blocks: list[GridBlock]):
         for alpha, dim in itertools.product(alphas, dims):
             label = spec["name"]
             if block.alpha or block.latent_dim:
-                label += f"[alpha={alpha:g},M={dim}]"
+                label += f"[alpha={format_number(alpha)},M={dim}]"
             canonical = _build(reader, spec, alpha=alpha, latent_dim=dim).to_dict()
             yield Case(spec_name=spec["name"], label=label, spec=canonical, block=b, grid=block)
+
+
+def _unique_labels(reader: FieldReader, cases: tuple[Case, ...]) -> tuple[Case, ...]:
+    """Fail if two different (spec, α, M) share a label: their results would be mixed up."""
+    seen: dict[str, dict] = {}
+    for case in cases:
+        if seen.setdefault(case.label, case.spec) != case.spec:
+            raise InputError(
+                f"{reader.file}: case labels must be unique. Got '{case.label}' for two "
+                "different specs instead; rename one of the specs."
+            )
+    return cases
+
+
+def format_number(value: float) -> str:
+    """``value`` as short as ``{:g}`` when that is exact, else its exact ``repr``.
+
+    Labels and file names made from numbers must tell apart values that differ only past the
+    sixth significant digit: ``format_number(1.0) == "1"``, ``format_number(1.0000001) ==
+    "1.0000001"``.
+    """
+    text = f"{value:g}"
+    return text if float(text) == value else repr(float(value))
 
 
 def _build(reader: FieldReader, spec: dict, *, alpha, latent_dim) -> ModelSpec:

@@ -1,15 +1,16 @@
 """Where work units run: in this process, in local worker processes, or on a Dask cluster.
 
 Every executor has the same small interface — ``submit(fn, arg)`` returns a future,
-``wait_first(futures)`` returns the finished ones, ``capacity`` says how many units run at once,
-``close()`` releases the workers — and none changes a number: a unit's result depends only on the
-unit.
+``wait_first(futures, timeout)`` returns the finished ones (perhaps none, after ``timeout``),
+``result(future)`` gives a future's value (a lost worker as :class:`WorkerLost`), ``capacity`` says
+how many units run at once, ``cancel_queued()`` drops units not started, ``abort()`` stops at once
+and ``close()`` releases the workers — and none changes a number: a unit's result depends only on
+the unit.
 
 * ``serial``: in this process, one unit at a time, with the BLAS threads as configured.
-* ``processes`` (default): a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers``
-  processes started with ``forkserver`` (``spawn`` where unavailable), each limited to one BLAS
-  thread (``OMP/OPENBLAS/MKL_NUM_THREADS=1`` and :mod:`threadpoolctl`) and ignoring SIGINT, so a
-  Ctrl-C lets the units in flight finish.
+* ``processes`` (default): a :class:`~scalinglaws.sweep.pool.WorkerPool` of ``workers`` fresh
+  processes, each with one BLAS thread, in sessions of their own (a terminal's Ctrl-C reaches only
+  the runner) and following the runner (none outlives a ``kill -9`` of it).
 * ``dask``: a :class:`distributed.Client` to the scheduler at ``address`` (for example one started
   by dask-jobqueue on Slurm/PBS), or to a new :class:`distributed.LocalCluster` of ``workers``
   processes when no address is given.
@@ -21,20 +22,26 @@ thread, so that the numbers are bit-identical everywhere.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable
 
 from .._validation import InputError, check_choice, check_positive_int
+from .pool import WorkerLost, WorkerPool
 
-__all__ = ["EXECUTORS", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor"]
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "WorkerLost",
+    "make_executor",
+]
 
 #: Executor names accepted by :func:`make_executor` and ``study run --executor``.
 EXECUTORS = ("serial", "processes", "dask")
 
-_BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_LIMITS = []  # keeps the worker's threadpoolctl limit alive for the life of the process
+#: Seconds to wait for a Dask scheduler that does not answer.
+CONNECT_TIMEOUT_S = 10
 
 
 def make_executor(name: str, *, workers: int | None = None, address: str | None = None):
@@ -59,72 +66,64 @@ class SerialExecutor:
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(arg))
-        except BaseException as err:  # noqa: BLE001 - handed to the caller through the future
-            if isinstance(err, KeyboardInterrupt):
-                raise
+        except Exception as err:  # noqa: BLE001 - handed to the caller through the future
             future.set_exception(err)
         return future
 
-    def wait_first(self, futures) -> set:
+    def wait_first(self, futures, timeout: float | None = None) -> set:
         """All submitted futures are finished already."""
         return set(futures)
+
+    def result(self, future):
+        """The future's value (or its exception, raised)."""
+        return future.result()
+
+    def cancel_queued(self) -> None:
+        """Nothing is ever queued."""
+
+    def abort(self) -> None:
+        """Nothing runs in the background."""
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-def _init_worker() -> None:
-    """Worker start: one BLAS thread, the engine imported, SIGINT left to the parent."""
-    for name in _BLAS_VARIABLES:
-        os.environ[name] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from threadpoolctl import threadpool_limits
-
-    _LIMITS.append(threadpool_limits(limits=1))
-    _warm_up()
-
-
-def _warm_up() -> None:
-    """Run a tiny grid once, so that a worker's first unit does not pay for lazy imports (xarray's
-    array backends, LAPACK wrappers: ~0.4 s) — that cost would otherwise land on the first unit."""
-    from ..simulation import simulate
-    from ..spec import ModelSpec
-    from ..spectrum import Spectrum
-
-    simulate(
-        ModelSpec(spectrum=Spectrum.power_law(latent_dim=4, alpha=1.0)),
-        n_features=[2, 3],
-        n_samples=[2, 3],
-        ridges=[0.0, 1.0],
-    )
-
-
-def _context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
 class ProcessExecutor:
-    """Local worker processes with one BLAS thread each."""
+    """Local worker processes with one BLAS thread each (see :mod:`scalinglaws.sweep.pool`)."""
 
     def __init__(self, *, workers: int) -> None:
         self.capacity = check_positive_int("workers", workers)
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.capacity, mp_context=_context(), initializer=_init_worker
-        )
+        self._pool = WorkerPool(self.capacity)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the workers."""
+        return self._pool.pids
 
     def submit(self, fn: Callable, arg) -> cf.Future:
         """Queue ``fn(arg)`` on the pool."""
         return self._pool.submit(fn, arg)
 
-    def wait_first(self, futures) -> set:
-        """Block until at least one future is finished; return the finished ones."""
-        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+    def wait_first(self, futures, timeout: float | None = None) -> set:
+        """Wait up to ``timeout`` seconds for a future to finish; return the finished ones."""
+        done, _ = cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return done
 
+    def result(self, future):
+        """The future's value; :class:`WorkerLost` if its worker died."""
+        return future.result()
+
+    def cancel_queued(self) -> None:
+        """Drop the units that no worker has started."""
+        self._pool.cancel_queued()
+
+    def abort(self) -> None:
+        """Kill the workers now."""
+        self._pool.abort()
+
     def close(self) -> None:
-        """Shut the pool down, dropping queued units that have not started."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for the running units, then stop the workers."""
+        self._pool.close()
 
 
 class DaskExecutor:
@@ -139,14 +138,17 @@ class DaskExecutor:
                 "install scalinglaws[sweep] (dask[distributed])."
             ) from None
         self._cluster = None
+        self._sent: set = set()
         if address is None:
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
             )
             address = self._cluster.scheduler_address
+        else:
+            _check_address(address)
         try:
-            self._client = Client(address, timeout="30s")
-        except OSError as err:
+            self._client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, ValueError, TypeError) as err:
             self._close_cluster()
             raise InputError(
                 f"'scheduler' must be the address of a running Dask scheduler. Got {address!r} "
@@ -160,13 +162,38 @@ class DaskExecutor:
 
     def submit(self, fn: Callable, arg):
         """Send ``fn(arg)`` to the cluster."""
-        return self._client.submit(fn, arg, pure=False)
+        future = self._client.submit(fn, arg, pure=False)
+        self._sent.add(future)
+        return future
 
-    def wait_first(self, futures) -> set:
-        """Block until at least one future is finished; return the finished ones."""
+    def wait_first(self, futures, timeout: float | None = None) -> set:
+        """Wait up to ``timeout`` seconds for a future to finish; return the finished ones."""
+        import asyncio
+
         from distributed import wait
 
-        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+        try:
+            return set(wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED").done)
+        except (TimeoutError, asyncio.TimeoutError):  # one and the same from Python 3.11 on
+            return {f for f in futures if f.done()}
+
+    def result(self, future):
+        """The future's value; :class:`WorkerLost` if Dask gave up on the unit's workers."""
+        from distributed import KilledWorker
+
+        self._sent.discard(future)
+        try:
+            return future.result()
+        except KilledWorker as err:
+            raise WorkerLost(f"Dask workers died computing it ({err})") from None
+
+    def cancel_queued(self) -> None:
+        """Dask does not tell queued from running units: they all finish."""
+
+    def abort(self) -> None:
+        """Cancel every unit sent to the cluster."""
+        self._client.cancel(list(self._sent))
+        self._sent.clear()
 
     def close(self) -> None:
         """Close the client (and the local cluster this executor started)."""
@@ -177,3 +204,21 @@ class DaskExecutor:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _check_address(address: str) -> None:
+    """Fail at once, before any connection attempt, on what cannot be a scheduler address."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss", "ucx"):
+            host, port = parse_host_port(location)
+            if not host or any(c.isspace() for c in host):
+                raise ValueError(f"no host in {address!r}")
+    except (ValueError, TypeError) as err:
+        raise InputError(
+            "'scheduler' must be a Dask scheduler address such as tcp://host:8786. Got "
+            f"{address!r} instead ({err})."
+        ) from None

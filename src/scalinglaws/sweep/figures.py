@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import InputError, check_choice
+from .config import format_number
 
 __all__ = ["plot_study", "QUANTITIES"]
 
@@ -35,8 +36,14 @@ def plot_study(ds: xr.Dataset, out_dir: str | Path, *, quantity: str = "excess")
     quantity = check_choice("quantity", quantity, QUANTITIES)
     plt = _pyplot()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(
+            f"'out' must be a folder that can be created. Got '{out_dir}' instead "
+            f"({err.strerror or err})."
+        ) from None
+    paths: list[Path] = []
     for case in ds.case.values:
         for ridge in ds.ridge.values:
             cell = ds.sel(case=case, ridge=ridge)
@@ -45,12 +52,22 @@ def plot_study(ds: xr.Dataset, out_dir: str | Path, *, quantity: str = "excess")
             fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
             _panel(axes[0], cell, quantity, x="n_features", curves="n_samples")
             _panel(axes[1], cell, quantity, x="n_samples", curves="n_features")
-            fig.suptitle(f"{ds.attrs.get('study', '')}: {case}, ridge = {ridge:g}")
-            path = out_dir / f"{_slug(str(case))}_ridge{ridge:g}.png"
+            ridge_text = format_number(float(ridge))
+            fig.suptitle(f"{ds.attrs.get('study', '')}: {case}, ridge = {ridge_text}")
+            path = _unique(out_dir, f"{_slug(str(case))}_ridge{ridge_text}", paths)
             fig.savefig(path, dpi=110)
             plt.close(fig)
             paths.append(path)
     return paths
+
+
+def _unique(out_dir: Path, stem: str, taken: list[Path]) -> Path:
+    """``out_dir/stem.png``, or ``stem-2.png``, ... if another case's figure has that name."""
+    path, n = out_dir / f"{stem}.png", 1
+    while path in taken:
+        n += 1
+        path = out_dir / f"{stem}-{n}.png"
+    return path
 
 
 def _pyplot():
@@ -74,7 +91,10 @@ def _has_data(cell: xr.Dataset, quantity: str) -> bool:
 def _panel(ax, cell: xr.Dataset, quantity: str, *, x: str, curves: str) -> None:
     names = [n for n in (f"{quantity}_mean", f"theory_{quantity}") if n in cell]
     finite = sum(np.isfinite(cell[n]) & (cell[n] > 0) for n in names)
-    values = cell[curves].values[(finite > 0).sum(x).values >= 2]  # curves with 2+ points
+    values = cell[curves].values[(finite > 0).sum(x).values >= 1]  # curves with a point
+    if values.size == 0:
+        _axes(ax, quantity, x=x, theory=False)
+        return
     chosen = values[np.unique(np.linspace(0, values.size - 1, _MAX_CURVES).round().astype(int))]
     xs = cell[x].values.astype(float)
     symbol = "N" if curves == "n_features" else "P"
@@ -105,8 +125,9 @@ def _axes(ax, quantity: str, *, x: str, theory: bool) -> None:
 
 def _theory_line(ax, xs, ys, colour, label) -> None:
     ok = np.isfinite(ys) & (ys > 0)
-    if ok.any():
-        ax.plot(xs[ok], ys[ok], "-", color=colour, lw=1.4, label=label)
+    if ok.any():  # a single point (one N or one P) is drawn as a short bar
+        style = "-" if ok.sum() > 1 else "_"
+        ax.plot(xs[ok], ys[ok], style, color=colour, lw=1.4, ms=12, label=label)
 
 
 def _points(ax, xs, line: xr.Dataset, quantity: str, colour, label) -> None:

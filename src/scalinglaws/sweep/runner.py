@@ -1,34 +1,43 @@
-"""Running a study: plan its units, skip the finished ones, run the rest, store each as it ends.
+"""Running a study: plan its units, claim the unfinished ones, run them, store each as it ends.
 
-The runner keeps at most ``2 × capacity`` units in flight, and checks the store again just before
-sending each unit, so two runners on one store share the work instead of repeating it (and the
-store's unique key makes any unit they both finish count once). On Ctrl-C (``KeyboardInterrupt``)
-it sends nothing more, waits for the units in flight, stores them, and returns with
-``interrupted=True``.
+Before sending a unit to the executor the runner *claims* it in the store under an expiring lease
+(:mod:`scalinglaws.sweep.leases`), so several runners on one store divide the units between them;
+a runner with nothing left to claim waits for the units other runners hold and takes over those
+whose lease runs out, so every runner ends with the study complete. At most ``2 × capacity`` units
+are in flight (one at a time for ``serial``).
+
+Stopping: when ``stop`` is set (the CLI sets it on Ctrl-C or SIGTERM) or on ``KeyboardInterrupt``
+the runner claims nothing more, drops the units no worker has started, waits for the running ones,
+stores them, releases its claims and returns with ``interrupted=True``; a second
+``KeyboardInterrupt`` while it waits abandons the running units. A worker that dies
+(:class:`~scalinglaws.sweep.pool.WorkerLost`) or a unit that fails stops the run the same way,
+after which the error is raised, with what was stored and what remains.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import itertools
 import os
+import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .config import Study
-from .executors import make_executor
+from .executors import SerialExecutor, WorkerLost, make_executor
+from .leases import LeaseKeeper, Owner
 from .store import ResultStore
 from .units import WorkUnit, load_theory, plan_units, run_unit
 
-__all__ = ["RunSummary", "StudyStatus", "run_study", "study_status"]
+__all__ = ["RunSummary", "run_study"]
 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What one ``run_study`` call did."""
+    """What one ``run_study`` call did. ``total`` counts distinct units (two cases with one spec
+    share their units)."""
 
     total: int
     already_done: int
@@ -36,22 +45,13 @@ class RunSummary:
     done_elsewhere: int
     interrupted: bool
     wall_s: float
+    owner: str = ""
+    held_elsewhere: int = 0
 
     @property
     def remaining(self) -> int:
         """Units still missing from the store after this run (by this run's count)."""
         return self.total - self.already_done - self.computed - self.done_elsewhere
-
-
-@dataclass(frozen=True)
-class StudyStatus:
-    """Done and total units of a study, per case label and kind, and an ETA."""
-
-    total: int
-    done: int
-    rows: tuple[dict, ...]
-    eta_s: float | None
-    workers: int
 
 
 def run_study(
@@ -62,6 +62,9 @@ def run_study(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+    lease_s: float = 60.0,
+    poll_s: float = 1.0,
 ) -> RunSummary:
     """Run every unfinished unit of ``study`` and store each result as it finishes.
 
@@ -74,89 +77,170 @@ def run_study(
     executor : {"serial", "processes", "dask"} or executor object, default "processes"
         Where units run (see :mod:`scalinglaws.sweep.executors`); an object is not closed here.
     workers : int, optional
-        Worker processes (``processes``, or a new local Dask cluster); default the CPU count.
+        Worker processes (``processes``, or a new local Dask cluster); default the CPU count,
+        and never more than the units left.
     scheduler : str, optional
         Dask scheduler address (``dask`` only).
     progress : callable(done, total), optional
         Called with the number of finished units after each one.
+    stop : threading.Event, optional
+        Set it to stop after the units in flight (as on Ctrl-C).
+    lease_s : float, default 60
+        Seconds a claim on a unit lasts unless renewed (renewed every ``lease_s / 3``); another
+        runner takes over a unit whose lease has run out.
+    poll_s : float, default 1
+        Seconds between looks at units that other runners hold.
 
     Returns
     -------
     RunSummary
+
+    Raises
+    ------
+    WorkerLost
+        A worker process died; the units finished before are stored (one-line message).
     """
     start = time.perf_counter()
     own_store = not isinstance(store, ResultStore)
     store = ResultStore(study.store if store is None else store) if own_store else store
-    own_executor = isinstance(executor, str)
-    if own_executor:
-        executor = make_executor(executor, workers=workers, address=scheduler)
+    state = started = None
     try:
-        state = _Run(study, store, executor, progress)
-        state.run()
+        state = _Run(study, store, progress=progress, stop=stop, lease_s=lease_s, poll_s=poll_s)
+        if isinstance(executor, str):
+            executor = started = _new_executor(executor, workers, scheduler, len(state.pending))
+        state.run(executor)
+    except KeyboardInterrupt:
+        if state is None:
+            raise
+        state.interrupted = True
     finally:
-        if own_executor:
-            executor.close()
+        if state is not None:
+            state.finish()
+        if started is not None:
+            started.close()
         if own_store:
             store.close()
-    return RunSummary(
-        total=state.total,
-        already_done=state.already_done,
-        computed=state.computed,
-        done_elsewhere=state.done_elsewhere,
-        interrupted=state.interrupted,
-        wall_s=time.perf_counter() - start,
-    )
+    summary = state.summary(time.perf_counter() - start)
+    state.raise_failure(summary)
+    return summary
+
+
+def _new_executor(name: str, workers: int | None, scheduler: str | None, pending: int):
+    if pending == 0 and scheduler is None:
+        return SerialExecutor()  # nothing to run: start no workers
+    if workers is None and not (name == "dask" and scheduler is not None):
+        workers = max(1, min(os.cpu_count() or 1, pending))
+    return make_executor(name, workers=workers, address=scheduler)
 
 
 class _Run:
-    """The bookkeeping of one run: pending units, units in flight, counts."""
+    """The bookkeeping of one run: pending, deferred (held by others) and in-flight units."""
 
-    def __init__(self, study: Study, store: ResultStore, executor, progress) -> None:
-        self.study, self.store, self.executor = study, store, executor
+    def __init__(self, study: Study, store: ResultStore, *, progress, stop, lease_s, poll_s):
+        self.study, self.store = study, store
         self.progress = progress or (lambda done, total: None)
-        units = plan_units(study)
+        self.stop, self.lease_s, self.poll_s = stop, lease_s, poll_s
+        units: dict[str, WorkUnit] = {}
+        for unit in plan_units(study):
+            units.setdefault(unit.key, unit)
         finished = store.finished_keys()
         self.total = len(units)
-        self.pending: deque[WorkUnit] = deque(u for u in units if u.key not in finished)
+        self.pending = {key: unit for key, unit in units.items() if key not in finished}
         self.already_done = self.total - len(self.pending)
-        if any(u.kind == "theory" for u in self.pending):
+        if any(u.kind == "theory" for u in self.pending.values()):
             load_theory()  # fail before any work if the theory is not available
-        self.computed = self.done_elsewhere = 0
+        self.deferred: dict[str, WorkUnit] = {}
         self.in_flight: dict = {}
+        self.computed = self.done_elsewhere = 0
         self.interrupted = False
+        self.failure: tuple[WorkUnit, BaseException] | None = None
+        self.owner = Owner.this_process()
+        self.executor = None
+        self.held_elsewhere = 0
 
     @property
     def done(self) -> int:
         return self.already_done + self.computed + self.done_elsewhere
 
-    def run(self) -> None:
-        self.progress(self.done, self.total)
-        try:
-            self._fill()
-            while self.in_flight:
-                self._collect(self.executor.wait_first(list(self.in_flight)))
-                self._fill()
-        except KeyboardInterrupt:
+    def _stopping(self) -> bool:
+        if self.stop is not None and self.stop.is_set():
             self.interrupted = True
-            self.pending.clear()
-            while self.in_flight:
-                self._collect(self.executor.wait_first(list(self.in_flight)))
+        return self.interrupted or self.failure is not None
+
+    def run(self, executor) -> None:
+        self.executor = executor
+        self.progress(self.done, self.total)
+        with LeaseKeeper(self.store.path, self.owner, lease_s=self.lease_s):
+            try:
+                self._loop()
+            except KeyboardInterrupt:
+                self.interrupted = True
+            try:
+                self._drain()
+            except KeyboardInterrupt:  # a second one: abandon the units in flight
+                self.interrupted = True
+                executor.abort()
+                self.in_flight.clear()
+
+    def _loop(self) -> None:
+        recheck = time.monotonic() + self.poll_s
+        while not self._stopping():
+            self._fill()
+            if not self.in_flight:
+                if not self.pending and not self.deferred:
+                    return
+                self._sleep()  # everything left is held by other runners
+                recheck = 0.0
+            else:
+                self._collect(self.executor.wait_first(list(self.in_flight), self.poll_s))
+            if time.monotonic() >= recheck:  # look again at what others hold
+                self.pending = {**self.deferred, **self.pending}
+                self.deferred = {}
+                recheck = time.monotonic() + self.poll_s
+
+    def _sleep(self) -> None:
+        if self.stop is not None:
+            self.stop.wait(self.poll_s)
+        else:
+            time.sleep(self.poll_s)
 
     def _fill(self) -> None:
-        window = 2 * self.executor.capacity
-        while self.pending and len(self.in_flight) < window:
-            unit = self.pending.popleft()
-            if self.store.has(unit.key):
+        capacity = self.executor.capacity
+        window = 1 if isinstance(self.executor, SerialExecutor) else 2 * capacity
+        while self.pending and len(self.in_flight) < window and not self._stopping():
+            keys = list(itertools.islice(self.pending, 256))
+            need = window - len(self.in_flight)
+            claimed, finished, held = self.store.claim(
+                keys, owner=self.owner, limit=need, lease_s=self.lease_s
+            )
+            for key in finished:
+                del self.pending[key]
                 self.done_elsewhere += 1
                 self.progress(self.done, self.total)
-                continue
-            self.in_flight[self.executor.submit(run_unit, unit)] = unit
+            for key in held:
+                self.deferred[key] = self.pending.pop(key)
+            for key in claimed:
+                unit = self.pending.pop(key)
+                self.in_flight[self.executor.submit(run_unit, unit)] = unit
 
     def _collect(self, finished) -> None:
         for future in finished:
             unit = self.in_flight[future]
+            try:
+                result = self.executor.result(future)
+            except cf.CancelledError:
+                del self.in_flight[future]
+                continue
+            except Exception as err:  # noqa: BLE001 - a lost worker or a failed unit: kept
+                del self.in_flight[future]
+                self.failure = self.failure or (unit, err)
+                continue
             written = self.store.write(
-                unit, future.result(), study=self.study.name, study_hash=self.study.file_hash
+                unit,
+                result,
+                study=self.study.name,
+                study_hash=self.study.file_hash,
+                runner=self.owner.id,
             )
             del self.in_flight[future]
             if written:
@@ -165,51 +249,40 @@ class _Run:
                 self.done_elsewhere += 1
             self.progress(self.done, self.total)
 
+    def _drain(self) -> None:
+        """Drop the units not started; wait for and store the running ones."""
+        self.executor.cancel_queued()
+        while self.in_flight:
+            self._collect(self.executor.wait_first(list(self.in_flight), self.poll_s))
 
-def study_status(
-    study: Study, *, store: ResultStore | str | Path | None = None, workers: int | None = None
-) -> StudyStatus:
-    """Done and total units per case and kind, and the time left at ``workers`` workers.
+    def finish(self) -> None:
+        """Release this runner's claims; count the units left that others hold."""
+        self.store.release(self.owner)
+        left = set(self.pending) | set(self.deferred)
+        self.held_elsewhere = self.store.live_claims(left) if left else 0
 
-    The ETA is the mean wall time of the finished units of each kind times the units left of that
-    kind, divided by ``workers`` (default the CPU count); None before any unit of a kind finished.
-    """
-    workers = workers or os.cpu_count() or 1
-    path = study.store if store is None else store
-    if isinstance(path, ResultStore):
-        return _status(study, path, workers)
-    if not Path(path).exists():
-        return _status(study, None, workers)
-    with ResultStore(path) as opened:
-        return _status(study, opened, workers)
-
-
-def _status(study: Study, store: ResultStore | None, workers: int) -> StudyStatus:
-    units = plan_units(study)
-    keys = {u.key for u in units}
-    table = store.unit_table(keys) if store is not None else None
-    finished = set() if table is None else set(table.unit_key)
-    rows: dict[tuple[str, str], dict] = {}
-    for unit in units:
-        row = rows.setdefault(
-            (unit.label, unit.kind), {"case": unit.label, "kind": unit.kind, "done": 0, "total": 0}
+    def summary(self, wall_s: float) -> RunSummary:
+        return RunSummary(
+            total=self.total,
+            already_done=self.already_done,
+            computed=self.computed,
+            done_elsewhere=self.done_elsewhere,
+            interrupted=self.interrupted,
+            wall_s=wall_s,
+            owner=self.owner.id,
+            held_elsewhere=self.held_elsewhere,
         )
-        row["total"] += 1
-        row["done"] += unit.key in finished
-    eta = 0.0
-    for kind in ("simulation", "theory"):
-        left = sum(1 for u in units if u.kind == kind and u.key not in finished)
-        if left == 0:
-            continue
-        times = [] if table is None else table.wall_s[table.kind == kind].to_numpy()
-        if len(times) == 0:
-            eta = None
-            break
-        eta += float(np.mean(times)) * left / workers
-    return StudyStatus(
-        total=len(units),
-        done=len(finished),
-        rows=tuple(rows.values()),
-        eta_s=eta,
-        workers=workers,
-    )
+
+    def raise_failure(self, summary: RunSummary) -> None:
+        if self.failure is None:
+            return
+        unit, err = self.failure
+        if not isinstance(err, WorkerLost):
+            raise err
+        what = f"'{unit.label}' {unit.kind}" + ("" if unit.seed is None else f" seed {unit.seed}")
+        lost = WorkerLost(
+            f"{err} while computing unit {what}; {self.done}/{self.total} units are stored; run "
+            "the same command again to resume."
+        )
+        lost.summary = summary
+        raise lost
