@@ -21,19 +21,6 @@ def power_spec(latent_dim=200, alpha=1.0, **kw):
     return ModelSpec(spectrum=Spectrum.power_law(latent_dim=latent_dim, alpha=alpha), **kw)
 
 
-def test_cell_alone_equals_cell_inside_larger_grid():
-    spec = power_spec(latent_dim=300, noise_var=1e-3)
-    ridges = [0.0, 1e-3, 1.0]
-    big = simulate(spec, n_features=[20, 60, 150, 400], n_samples=[50, 100, 250, 500],
-                   ridges=ridges, n_seeds=3, rng=5)
-    for n, p in [(60, 100), (150, 100), (60, 250), (400, 250)]:
-        alone = simulate(spec, n_features=n, n_samples=p, ridges=ridges, seeds=[2], rng=5)
-        a = big.excess.sel(n_features=n, n_samples=p, seed=2).values
-        b = alone.excess.sel(n_features=n, n_samples=p, seed=2).values
-        # Same draws, same solver path; only BLAS blocking of the Gram can differ: 1e-12.
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
-
-
 def test_same_seed_same_numbers_whatever_the_other_seeds():
     spec = power_spec()
     all_seeds = simulate(spec, n_features=[30], n_samples=[60], n_seeds=4, rng=1)

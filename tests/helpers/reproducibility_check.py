@@ -17,10 +17,10 @@ from scalinglaws.simulation import simulate
 
 CASES = {
     "linear-noise": (
-        dict(latent_dim=300, noise_var=1e-3),
-        dict(n_features=[20, 60, 150, 400], n_samples=[50, 100, 150, 250, 500],
-             ridges=[0.0, 1e-3, 1.0], n_seeds=3, rng=5),
-        [(60, 100), (150, 100), (60, 250), (400, 250), (150, 150), (400, 500)],
+        dict(latent_dim=120, noise_var=1e-3),
+        dict(n_features=[20, 60, 150, 300], n_samples=[50, 100, 150, 270],
+             ridges=[0.0, 1e-3, 1.0], n_seeds=2, rng=5),
+        [(60, 100), (150, 150), (300, 270), (20, 270)],
     ),
     "relu": (
         dict(latent_dim=60, activation="relu"),
@@ -47,9 +47,9 @@ CASES = {
     ),
     "random-feature-teacher": (
         dict(latent_dim=30, activation="relu", teacher=Teacher.random_features("relu", 200)),
-        dict(n_features=[20, 70, 280], n_samples=[40, 100, 300], ridges=[1e-3], n_seeds=2,
+        dict(n_features=[20, 70, 280], n_samples=[40, 100, 270], ridges=[1e-3], n_seeds=1,
              rng=4),
-        [(70, 100), (280, 300)],
+        [(70, 100), (280, 270)],
     ),
 }
 
