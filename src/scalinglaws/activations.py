@@ -49,8 +49,6 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
-from scipy.special import erf as _erf
-from scipy.special import ndtr as _ndtr
 
 from ._names import ACTIVATION_NAMES as _NAMES
 from ._validation import check_choice, check_positive_int, warn_numerical
@@ -257,8 +255,17 @@ def _identity(h: np.ndarray) -> np.ndarray:
     return h
 
 
+def _erf(h: np.ndarray) -> np.ndarray:
+    """erf, elementwise (scipy.special is imported on first use: it costs 0.15 s at start-up)."""
+    from scipy.special import erf
+
+    return erf(h)
+
+
 def _gelu(h: np.ndarray) -> np.ndarray:
-    return h * _ndtr(h)
+    from scipy.special import ndtr
+
+    return h * ndtr(h)
 
 
 def _fast_tanh(h: np.ndarray) -> np.ndarray:

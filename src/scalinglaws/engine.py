@@ -37,37 +37,18 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._tiles import TiledMatrix
+from ._timer import StageTimer
+from .results import Grid
 from .ridge import solve_gram, stable_readouts
 
-__all__ = ["CellGrid", "StageTimer", "EngineResult", "run_engine"]
+__all__ = ["EngineResult", "run_engine"]
 
 Evaluator = Callable[[np.ndarray, int], dict[str, np.ndarray]]
-
-
-@dataclass
-class StageTimer:
-    """Wall-clock seconds per engine stage (for benchmarks; changes no number)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def add(self, stage: str, start: float) -> float:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - start
-        return now
-
-
-@dataclass(frozen=True)
-class CellGrid:
-    """Sorted, distinct N and P values and the ridges of one engine run."""
-
-    n_features: tuple[int, ...]
-    n_samples: tuple[int, ...]
-    ridges: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -81,7 +62,7 @@ class EngineResult:
 def run_engine(
     features: TiledMatrix,
     targets: np.ndarray,
-    grid: CellGrid,
+    grid: Grid,
     evaluate: Evaluator,
     *,
     timer: StageTimer | None = None,
@@ -95,7 +76,8 @@ def run_engine(
         Φ of the largest cell, at least max(P) rows and max(N) columns.
     targets : ndarray of shape (padded rows, n_targets)
         Y, zero beyond the rows of Φ.
-    grid : CellGrid
+    grid : Grid
+        N, P and ridges (its seeds are the caller's business).
     evaluate : callable(theta, n_features) -> dict of arrays of shape (n_ridges,)
         ``theta`` of shape (n_features, n_targets, n_ridges).
     timer : StageTimer, optional
@@ -103,7 +85,7 @@ def run_engine(
         Called once per finished (N, P) cell.
     """
     timer = timer or StageTimer()
-    shape = (len(grid.n_features), len(grid.n_samples), grid.ridges.size)
+    shape = grid.shape
     values: dict[str, np.ndarray] = {}
     routes: Counter = Counter()
     pending: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
@@ -162,12 +144,12 @@ def _assemble(tiles: np.ndarray, n: int) -> np.ndarray:
     return np.asfortranarray(full[:n, :n])
 
 
-def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, timer):
+def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer):
     """Cells with N ≤ P from one running Gram ΦᵀΦ over the first P rows, grown in P."""
     cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
     if cols == 0:
         return
-    t = features.t
+    t, ridges = features.t, grid.ridge_array
     n_tiles = -(-cols // t)
     width = targets.shape[1]
 
@@ -190,12 +172,12 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, ti
             i = grid.n_features.index(n)
             gram = _assemble(gram_tiles, n)
             rhs = rhs_tiles.reshape(-1, width)[:n]
-            sol = solve_gram(gram, rhs, grid.ridges, square=n == p)
+            sol = solve_gram(gram, rhs, ridges, square=n == p)
             theta, cell_routes = sol.solutions, list(sol.routes)
             if not sol.ok.all():
                 bad = np.flatnonzero(~sol.ok)
                 theta[:, :, bad], fixed = stable_readouts(
-                    features.block(p, n), targets[:p], grid.ridges[bad]
+                    features.block(p, n), targets[:p], ridges[bad]
                 )
                 for k, r in enumerate(bad):
                     cell_routes[r] = fixed[k]
@@ -203,12 +185,12 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, ti
             yield i, j, theta, cell_routes
 
 
-def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, timer):
+def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer):
     """Cells with P < N from one running Gram ΦΦᵀ over the first N columns, grown in N."""
     rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
     if rows == 0:
         return
-    t = features.t
+    t, ridges = features.t, grid.ridge_array
     n_tiles = -(-rows // t)
 
     def product(block: int, keep: int, gram, rhs) -> None:
@@ -227,13 +209,13 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: CellGrid, time
         t0 = timer.add("gram", t0)
         for p in sizes:
             j = grid.n_samples.index(p)
-            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], grid.ridges)
+            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
             theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
             cell_routes = list(sol.routes)
             if not sol.ok.all():
                 bad = np.flatnonzero(~sol.ok)
                 theta[:, :, bad], fixed = stable_readouts(
-                    features.block(p, n), targets[:p], grid.ridges[bad]
+                    features.block(p, n), targets[:p], ridges[bad]
                 )
                 for k, r in enumerate(bad):
                     cell_routes[r] = fixed[k]

@@ -34,20 +34,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ._memory import check_memory
 from ._names import LOSS_METHODS
 from ._tiles import PaddedRows, padded, tile_size, tiled_products
-from ._validation import (
-    check_choice,
-    check_float_list,
-    check_int_list,
-    check_positive_int,
-    warn_numerical,
-)
+from ._timer import StageTimer
+from ._validation import check_choice, check_positive_int, warn_numerical
 from .data import (
     STREAM_FEATURES,
     STREAM_INPUTS,
@@ -62,9 +57,12 @@ from .data import (
     sample_teacher,
     teacher_output,
 )
-from .engine import CellGrid, StageTimer, run_engine
 from .features import draw_projection, tiled_moments
+from .results import Grid
 from .spec import ModelSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 __all__ = [
     "simulate",
@@ -152,7 +150,7 @@ def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, 
 
 def simulate_seed(
     spec: ModelSpec,
-    grid: CellGrid,
+    grid: Grid,
     seq: np.random.SeedSequence,
     *,
     loss: str = "exact",
@@ -167,6 +165,8 @@ def simulate_seed(
     standard errors ``test_mse_mc_se`` and ``excess_mc_se``; and ``routes``, a Counter of the
     solver routes taken.
     """
+    from .engine import run_engine  # LAPACK (scipy.linalg) loads when there is work to solve
+
     timer = timer or StageTimer()
     t0 = time.perf_counter()
     m = spec.latent_dim
@@ -194,7 +194,7 @@ def simulate_seed(
 
 
 def simulation_peak_bytes(
-    spec: ModelSpec, grid: CellGrid, *, loss: str = "exact", n_test: int = 10_000
+    spec: ModelSpec, grid: Grid, *, loss: str = "exact", n_test: int = 10_000
 ) -> int:
     """Estimated peak memory of one seed of :func:`simulate` (bytes; the big arrays only).
 
@@ -242,14 +242,6 @@ def infinite_expectation(spec: ModelSpec, n_features, n_samples, ridges) -> np.n
     residual = spec.noise_var > 0 or not spec.teacher.is_linear
     rank = np.minimum(nf, m)
     return zero & (ns == rank) & ((ns < m) | residual)
-
-
-def _validated_grid(n_features, n_samples, ridges) -> CellGrid:
-    return CellGrid(
-        check_int_list("n_features", _listify(n_features)),
-        check_int_list("n_samples", _listify(n_samples)),
-        np.array(check_float_list("ridges", _listify(ridges))),
-    )
 
 
 def simulate(
@@ -318,14 +310,12 @@ def simulate(
     """
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"'spec' must be a ModelSpec. Got {type(spec).__name__} instead.")
-    grid = _validated_grid(n_features, n_samples, ridges)
+    grid = Grid(
+        n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds, seeds=seeds
+    )
     loss = check_choice("loss", loss, LOSS_METHODS)
     n_test = check_positive_int("n_test", n_test)
-    seed_list = (
-        list(range(check_positive_int("n_seeds", n_seeds)))
-        if seeds is None
-        else list(check_int_list("seeds", _listify(seeds), minimum=0))
-    )
+    seed_list = list(grid.seeds)
     parameters = "'n_features' or 'n_samples'"
     if loss == "monte_carlo":
         parameters += " or 'n_test'"
@@ -363,6 +353,8 @@ def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
     for r in results:
         for name, count in r["routes"].items():
             routes[name] = routes.get(name, 0) + count
+    import xarray as xr
+
     pole = infinite_expectation(spec, grid.n_features, grid.n_samples, grid.ridges)
     ds = xr.Dataset(
         {
@@ -373,7 +365,7 @@ def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
         coords={
             "n_features": list(grid.n_features),
             "n_samples": list(grid.n_samples),
-            "ridge": grid.ridges,
+            "ridge": grid.ridge_array,
             "seed": seed_list,
         },
         attrs={
@@ -401,17 +393,13 @@ def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
     return summarize(ds)
 
 
-def _listify(value):
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return [value]
-    return value
-
-
 def summarize(ds: xr.Dataset) -> xr.Dataset:
     """Add ``test_mse_mean/_sem`` and ``excess_mean/_sem`` over the ``seed`` dimension.
 
     The standard error is ``std(ddof=1) / sqrt(n_seeds)``; NaN for a single seed.
     """
+    import xarray as xr
+
     out = ds.copy()
     n = ds.sizes["seed"]
     for name in ("test_mse", "excess"):
