@@ -165,3 +165,21 @@ def test_the_study_cli_imports_no_sweep_code_at_start_up():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
     assert out.strip() == b"False"
     assert study_cli.EXECUTORS == EXECUTORS and study_cli.FORMATS == FORMATS
+
+
+def test_study_run_refuses_units_that_cannot_fit_side_by_side(tmp_path, capsys):
+    from scalinglaws.cli.main import main
+
+    study = tmp_path / "big.toml"
+    study.write_text(
+        "[grid]\nn_features = [3000]\nn_samples = [3000]\nseeds = 2\n"
+        "[[spec]]\nname = 'big'\nspectrum = { kind = 'power_law', latent_dim = 500, alpha = 1.0 }\n"
+    )
+    status = main(["study", "run", str(study), "--workers", "2", "--max-memory", "100MB"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and err.startswith("error: study run: 2 worker(s)") and "\n" not in err
+    assert "lower that case's n_features/n_samples (or --workers)" in err
+    from scalinglaws.sweep import ResultStore
+
+    with ResultStore(tmp_path / "big.sqlite") as store:  # refused before any unit ran
+        assert store.count_units() == 0

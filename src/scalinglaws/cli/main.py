@@ -61,9 +61,14 @@ def _one_line(text: str) -> str:
 
 
 def _report_warnings(caught) -> None:
+    """Each distinct warning once; anything but a NumericalWarning is labelled with its kind."""
+    from .._errors import NumericalWarning
+
     seen = set()
     for w in caught:
         text = _one_line(w.message)
+        if not issubclass(w.category, NumericalWarning):
+            text = f"({w.category.__name__}) {text}"
         if text not in seen:
             seen.add(text)
             click.echo(f"warning: {text}", err=True)

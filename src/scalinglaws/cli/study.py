@@ -14,10 +14,8 @@ from pathlib import Path
 
 import click
 
-#: The choices of ``--executor`` and ``--format`` (``scalinglaws.sweep.EXECUTORS`` and
-#: ``FORMATS``, spelled out so that building the command line imports nothing heavy).
-EXECUTORS = ("serial", "processes", "dask")
-FORMATS = ("csv", "parquet", "netcdf")
+from .._names import EXECUTORS, FORMATS
+from ._options import max_memory_option
 
 #: Exit status of a run that stopped because a worker process died.
 WORKER_LOST_STATUS = 1
@@ -58,8 +56,9 @@ def study() -> None:
     default=None,
     help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
 )
+@max_memory_option
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def run_command(study_file, store, executor, scheduler, workers, progress, as_json):
+def run_command(study_file, store, executor, scheduler, workers, progress, max_memory, as_json):
     """Run every unfinished unit of STUDY.toml; Ctrl-C stops after the units in flight.
 
     Several runs may share one store: they divide the units between them.
@@ -84,6 +83,7 @@ def run_command(study_file, store, executor, scheduler, workers, progress, as_js
                     scheduler=scheduler,
                     progress=bar,
                     stop=stop,
+                    max_memory=max_memory,
                 )
         except WorkerLost as err:
             click.echo(f"error: {err}", err=True)

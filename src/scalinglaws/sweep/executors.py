@@ -25,6 +25,7 @@ import concurrent.futures as cf
 import os
 from collections.abc import Callable
 
+from .._names import EXECUTORS
 from .._validation import InputError, check_choice, check_positive_int
 from .pool import WorkerLost, WorkerPool
 
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 #: Executor names accepted by :func:`make_executor` and ``study run --executor``.
-EXECUTORS = ("serial", "processes", "dask")
 
 #: Seconds to wait for a Dask scheduler that does not answer.
 CONNECT_TIMEOUT_S = 10

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._names import FORMATS
 from .._validation import InputError, check_choice
 from ..simulation import summarize
 from .config import Study, canonical_json
@@ -35,7 +36,6 @@ from .units import plan_units
 __all__ = ["FORMATS", "study_frame", "study_dataset", "export_study"]
 
 #: Export formats.
-FORMATS = ("csv", "parquet", "netcdf")
 
 _DIMS = ["case", "n_features", "n_samples", "ridge"]
 _FIRST = ["study", "case", "spec_name", "block", "kind", "seed", "n_features", "n_samples"]

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._memory import check_memory, format_bytes
 from .config import Study
 from .executors import SerialExecutor, WorkerLost, make_executor
 from .leases import LeaseKeeper, Owner
 from .store import ResultStore
-from .units import WorkUnit, load_theory, plan_units, run_unit
+from .units import WorkUnit, load_theory, plan_units, run_unit, unit_peak_bytes
 
 __all__ = ["RunSummary", "run_study"]
 
@@ -65,6 +66,7 @@ def run_study(
     stop: threading.Event | None = None,
     lease_s: float = 60.0,
     poll_s: float = 1.0,
+    max_memory: int | str | None = None,
 ) -> RunSummary:
     """Run every unfinished unit of ``study`` and store each result as it finishes.
 
@@ -90,6 +92,10 @@ def run_study(
         runner takes over a unit whose lease has run out.
     poll_s : float, default 1
         Seconds between looks at units that other runners hold.
+    max_memory : int or str, optional
+        Memory the local workers may use together (default: the memory available now). Before
+        any worker starts, the largest unit's estimated peak times the number of local workers
+        is checked against it, and the run is refused (one line) when it does not fit.
 
     Returns
     -------
@@ -107,6 +113,7 @@ def run_study(
     try:
         state = _Run(study, store, progress=progress, stop=stop, lease_s=lease_s, poll_s=poll_s)
         if isinstance(executor, str):
+            _check_memory(state.pending.values(), executor, workers, scheduler, max_memory)
             executor = started = _new_executor(executor, workers, scheduler, len(state.pending))
         state.run(executor)
     except KeyboardInterrupt:
@@ -123,6 +130,25 @@ def run_study(
     summary = state.summary(time.perf_counter() - start)
     state.raise_failure(summary)
     return summary
+
+
+def _check_memory(units, executor: str, workers, scheduler, max_memory) -> None:
+    """Refuse a run whose local workers would together need more memory than there is."""
+    if executor == "dask" and scheduler is not None:
+        return  # the units run on other machines
+    peaks = [(unit_peak_bytes(u), u) for u in units]
+    if not peaks:
+        return
+    peak, unit = max(peaks, key=lambda item: item[0])
+    side_by_side = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
+    side_by_side = max(1, min(side_by_side, len(peaks)))
+    check_memory(
+        peak * side_by_side,
+        what=f"study run: {side_by_side} worker(s), each up to one unit like '{unit.label}' "
+        f"(seed {unit.seed}, about {format_bytes(peak)})",
+        parameter="that case's n_features/n_samples (or --workers)",
+        max_memory=max_memory,
+    )
 
 
 def _new_executor(name: str, workers: int | None, scheduler: str | None, pending: int):

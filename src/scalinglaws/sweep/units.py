@@ -23,7 +23,7 @@ import numpy as np
 from .._validation import NumericalWarning
 from .config import Case, Study, canonical_json, spec_from_dict
 
-__all__ = ["WorkUnit", "UnitResult", "plan_units", "run_unit"]
+__all__ = ["WorkUnit", "UnitResult", "plan_units", "run_unit", "unit_peak_bytes"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,21 @@ def run_unit(unit: WorkUnit) -> UnitResult:
         wall_s=time.perf_counter() - start,
         host=socket.gethostname(),
     )
+
+
+def unit_peak_bytes(unit: WorkUnit) -> int:
+    """Estimated peak memory of computing ``unit`` (bytes): the simulation's
+    (:func:`scalinglaws.simulation.simulation_peak_bytes`); a theory unit of linear features needs
+    only O(grid) memory and counts as 0 here (the nonlinear theory checks its own peak)."""
+    if unit.kind != "simulation":
+        return 0
+    from ..results import Grid
+    from ..simulation import simulation_peak_bytes
+
+    grid = Grid(n_features=unit.grid["n_features"], n_samples=unit.grid["n_samples"],
+                ridges=unit.grid["ridges"])  # fmt: skip
+    return simulation_peak_bytes(spec_from_dict(unit.spec), grid, loss=unit.loss,
+                                 n_test=unit.n_test)  # fmt: skip
 
 
 @functools.cache
