@@ -173,3 +173,24 @@ def test_solve_ridge_reports_the_route_of_each_ridge(shape):
     expected = "min-norm-lu" if shape[0] == shape[1] else "cholesky"
     assert fit.routes[0] == expected and fit.routes[1] in ("cholesky", "cholesky-mixed")
     assert set(fit.routes) <= set(ridge_mod.ROUTES)
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60), (40, 40)])
+@pytest.mark.parametrize("gamma", [1e-10, 1e-3, 1.0])
+def test_augmented_qr_route_matches_svd_reference(shape, gamma):
+    from scalinglaws.ridge import augmented_ridge
+
+    rng = np.random.default_rng(12)
+    phi = power_law_features(rng, *shape, exponent=3.0)
+    y = rng.standard_normal((shape[0], 2))
+    reference = svd_ridge(phi, y, [gamma])[:, :, 0]
+    # Both are backward stable in Φ (condition √cond(G + γI) ≤ ~1e7 here): 1e-8 relative.
+    np.testing.assert_allclose(augmented_ridge(phi, y, gamma), reference, rtol=1e-8,
+                               atol=1e-8 * np.abs(reference).max())
+
+
+def test_tiny_positive_ridge_beyond_the_gram_goes_through_augmented_qr():
+    rng = np.random.default_rng(13)
+    phi = power_law_features(rng, 80, 80, exponent=4.0)  # cond(G) ~ 1e16: the Gram cannot help
+    fit = solve_ridge(phi, rng.standard_normal(80), [1e-12])
+    assert fit.routes == ("qr-augmented",)

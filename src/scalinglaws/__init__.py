@@ -38,7 +38,27 @@ _EXPORTS = {
     "MemoryLimitError": "._memory",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "ACTIVATION_NAMES",
+    "Activation",
+    "InputError",
+    "MemoryLimitError",
+    "ModelSpec",
+    "NumericalWarning",
+    "Spectrum",
+    "Teacher",
+    "__version__",
+    "compute_frontier",
+    "fit_ridge",
+    "get_activation",
+    "optimal_ridge",
+    "predict_grid",
+    "simulate",
+    "theory_grid",
+    "theory_loss",
+]
+if sorted(__all__) != sorted([*_EXPORTS, "__version__"]):  # pragma: no cover
+    raise ImportError("scalinglaws.__all__ is out of step with its lazy exports")
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._memory import MemoryLimitError

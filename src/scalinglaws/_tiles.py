@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._blas import single_threaded
+
 __all__ = ["tile_size", "padded", "PaddedRows", "TiledMatrix", "tiled_products"]
 
 
@@ -136,14 +138,15 @@ def tiled_products(
     if right.t != t or left.data.shape[1] != right.data.shape[1]:
         raise ValueError("tiled_products needs operands with the same tile size and inner size")
     out = np.empty((left.n_tiles, right.n_tiles, t, t))
-    for c in range(right.n_tiles):
-        r_tile = right.tile(c)
-        for r in range(left.n_tiles):
-            np.matmul(left.tile(r), r_tile.T, out=out[r, c])
-            if transform is not None:
-                out[r, c] = transform(out[r, c])
-            if on_tile is not None:
-                on_tile()
+    with single_threaded():
+        for c in range(right.n_tiles):
+            r_tile = right.tile(c)
+            for r in range(left.n_tiles):
+                np.matmul(left.tile(r), r_tile.T, out=out[r, c])
+                if transform is not None:
+                    out[r, c] = transform(out[r, c])
+                if on_tile is not None:
+                    on_tile()
     _zero_beyond(out, left.rows, right.rows)
     return TiledMatrix(out, left.rows, right.rows)
 

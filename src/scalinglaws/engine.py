@@ -4,7 +4,8 @@ Given the features of one seed as fixed-shape tiles (:class:`~scalinglaws._tiles
 rows = samples, columns = features, nested: the first P rows and N columns are the draw of a
 smaller grid) and their targets, the engine visits every cell and hands its readouts to a **loss
 evaluator** (any callable ``(theta, n_features) -> {name: values}``), so that the same engine
-serves the latent generative model (exact losses) and real data (held-out test sets).
+serves the latent generative model (exact losses) and real data (held-out test sets); see
+:mod:`scalinglaws.losses`.
 
 How (DESIGN.md practice 10):
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import current_threads, single_threaded, threads_for
 from ._tiles import TiledMatrix
 from ._timer import StageTimer
 from .results import Grid
@@ -48,7 +50,7 @@ from .ridge import solve_gram, stable_readouts
 
 __all__ = ["EngineResult", "run_engine"]
 
-Evaluator = Callable[[np.ndarray, int], dict[str, np.ndarray]]
+Evaluator = Callable[[np.ndarray, int, int], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ def run_engine(
         Y, zero beyond the rows of Φ.
     grid : Grid
         N, P and ridges (its seeds are the caller's business).
-    evaluate : callable(theta, n_features) -> dict of arrays of shape (n_ridges,)
-        ``theta`` of shape (n_features, n_targets, n_ridges).
+    evaluate : callable(theta, n_features, n_samples) -> dict of arrays of shape (n_ridges,)
+        ``theta`` of shape (n_features, n_targets, n_ridges); see :mod:`scalinglaws.losses`.
     timer : StageTimer, optional
     on_cell : callable, optional
         Called once per finished (N, P) cell.
@@ -89,21 +91,22 @@ def run_engine(
     values: dict[str, np.ndarray] = {}
     routes: Counter = Counter()
     pending: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
-    primal = _primal_cells(features, targets, grid, timer)
-    dual = _dual_cells(features, targets, grid, timer)
-    cells = (*primal, *dual)
-    for i, j, theta, cell_routes in cells:
-        routes.update(cell_routes)
-        pending[i].append((j, theta))
-        if on_cell is not None:
-            on_cell()
-    for i, items in pending.items():  # one pass per N over what the evaluator caches for N
-        for j, theta in items:
-            t0 = time.perf_counter()
-            out = evaluate(theta, grid.n_features[i])
-            timer.add("loss", t0)
-            for name, value in out.items():
-                values.setdefault(name, np.full(shape, np.nan))[i, j] = value
+    outer = current_threads()
+    with single_threaded():  # tiles and per-cell products: small calls (see scalinglaws._blas)
+        primal = _primal_cells(features, targets, grid, timer, outer)
+        dual = _dual_cells(features, targets, grid, timer, outer)
+        for i, j, theta, cell_routes in (*primal, *dual):
+            routes.update(cell_routes)
+            pending[i].append((j, theta))
+            if on_cell is not None:
+                on_cell()
+        for i, items in pending.items():  # one pass per N over what the evaluator caches for N
+            for j, theta in items:
+                t0 = time.perf_counter()
+                out = evaluate(theta, grid.n_features[i], grid.n_samples[j])
+                timer.add("loss", t0)
+                for name, value in out.items():
+                    values.setdefault(name, np.full(shape, np.nan))[i, j] = value
     return EngineResult(values, routes)
 
 
@@ -144,7 +147,7 @@ def _assemble(tiles: np.ndarray, n: int) -> np.ndarray:
     return np.asfortranarray(full[:n, :n])
 
 
-def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer):
+def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, outer: int):
     """Cells with N ≤ P from one running Gram ΦᵀΦ over the first P rows, grown in P."""
     cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
     if cols == 0:
@@ -172,20 +175,28 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer)
             i = grid.n_features.index(n)
             gram = _assemble(gram_tiles, n)
             rhs = rhs_tiles.reshape(-1, width)[:n]
-            sol = solve_gram(gram, rhs, ridges, square=n == p)
+            with threads_for(n, outer):
+                sol = solve_gram(gram, rhs, ridges, square=n == p)
             theta, cell_routes = sol.solutions, list(sol.routes)
             if not sol.ok.all():
-                bad = np.flatnonzero(~sol.ok)
-                theta[:, :, bad], fixed = stable_readouts(
-                    features.block(p, n), targets[:p], ridges[bad]
+                theta = _fallback(
+                    features, targets, ridges, sol.ok, theta, cell_routes, p, n, outer
                 )
-                for k, r in enumerate(bad):
-                    cell_routes[r] = fixed[k]
             t0 = timer.add("solve", t0)
             yield i, j, theta, cell_routes
 
 
-def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer):
+def _fallback(features, targets, ridges, ok, theta, routes, p: int, n: int, outer: int):
+    """Recompute from the cell's own Φ the ridges the Gram route could not trust."""
+    bad = np.flatnonzero(~ok)
+    with threads_for(min(n, p), outer):
+        theta[:, :, bad], fixed = stable_readouts(features.block(p, n), targets[:p], ridges[bad])
+    for k, r in enumerate(bad):
+        routes[r] = fixed[k]
+    return theta
+
+
+def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, outer: int):
     """Cells with P < N from one running Gram ΦΦᵀ over the first N columns, grown in N."""
     rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
     if rows == 0:
@@ -209,16 +220,14 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer):
         t0 = timer.add("gram", t0)
         for p in sizes:
             j = grid.n_samples.index(p)
-            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
+            with threads_for(p, outer):
+                sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
             theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
             cell_routes = list(sol.routes)
             if not sol.ok.all():
-                bad = np.flatnonzero(~sol.ok)
-                theta[:, :, bad], fixed = stable_readouts(
-                    features.block(p, n), targets[:p], ridges[bad]
+                theta = _fallback(
+                    features, targets, ridges, sol.ok, theta, cell_routes, p, n, outer
                 )
-                for k, r in enumerate(bad):
-                    cell_routes[r] = fixed[k]
             t0 = timer.add("solve", t0)
             yield i, j, theta, cell_routes
 

@@ -46,6 +46,7 @@ population, so its predictions are meaningful for P well below the pool size.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, replace
 
@@ -54,9 +55,10 @@ import scipy.linalg as sla
 import xarray as xr
 
 from ._memory import check_memory
+from ._tiles import PaddedRows, tile_size, tiled_products
+from ._timer import StageTimer
 from ._validation import (
     InputError,
-    NumericalWarning,
     check_choice,
     check_float_list,
     check_int_list,
@@ -66,10 +68,11 @@ from ._validation import (
 from .activations import Activation, get_activation
 from .data import STREAM_FEATURES, as_seed_sequence, child_sequence, standard_normal_rows
 from .datasets import Dataset, load_dataset
-from .ridge import fit_ridge
+from .losses import column_panels, held_out
+from .results import Grid
 from .spec import ModelSpec, Teacher
 from .spectrum import Spectrum
-from .theory import theory_loss
+from .theory import _cost, theory_loss
 from .theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
 
 __all__ = [
@@ -197,55 +200,32 @@ def _features(x: np.ndarray, u: np.ndarray, act: Activation) -> np.ndarray:
     return pre if act.name == "linear" else act(pre)
 
 
-def _ridge_path(gram: np.ndarray, rhs: np.ndarray, ridges: np.ndarray) -> np.ndarray:
-    """(G + γI)⁻¹R for every γ > 0 from one ``eigh``: shape (n, C, n_ridges) (γ = 0 left NaN)."""
-    evals, evecs = sla.eigh(gram, check_finite=False, driver="evd")
-    proj = evecs.T @ rhs
-    out = np.full(rhs.shape + (ridges.size,), np.nan)
-    for r, gamma in enumerate(ridges):
-        if gamma > 0:
-            out[:, :, r] = evecs @ (proj / (evals + gamma)[:, None])
-    return out
+def _seed_cells(task: RegressionTask, split: Split, grid: Grid, act, feature_var, seq, timer):
+    """Held-out and training MSE of one seed on every cell, through the grid engine.
 
-
-def _readouts(phi: np.ndarray, y: np.ndarray, ridges: np.ndarray, gram=None) -> np.ndarray:
-    r"""θ*(γ) of shape (N, C, n_ridges) for Φ (P, N) and Y (P, C): primal for N ≤ P, else dual.
-
-    γ = 0 (minimum-norm) goes through :func:`scalinglaws.ridge.fit_ridge`, column by column.
+    The pool's first P_max rows and the test set are featurized once in fixed-shape tiles
+    (:mod:`scalinglaws._tiles`); the engine solves every cell from running Grams with one
+    factorization per cell and ridge, for all C target columns at once.
     """
-    n_samples, n_features = phi.shape
-    if n_features <= n_samples:
-        g = phi.T @ phi if gram is None else gram
-        theta = _ridge_path(g, phi.T @ y, ridges)
-    else:
-        dual = _ridge_path(phi @ phi.T, y, ridges)
-        theta = (phi.T @ dual.reshape(n_samples, -1)).reshape(n_features, *dual.shape[1:])
-    for r in np.flatnonzero(ridges == 0):
-        for c in range(y.shape[1]):
-            theta[:, c, r] = fit_ridge(phi, y[:, c], [0.0])[:, 0]
-    return theta
+    from .engine import run_engine
 
-
-def _seed_losses(split: Split, u: np.ndarray, act: Activation, nf, ns, rg):
-    """Held-out MSE, its standard error and the training MSE of one seed, each (N, P, γ)."""
-    shape = (len(nf), len(ns), rg.size)
-    test_mse, test_se, train_mse = np.empty(shape), np.empty(shape), np.empty(shape)
-    phi = _features(split.pool_inputs[: ns[-1]], u, act)
-    phi_test = _features(split.test_inputs, u, act)
-    for j, p in enumerate(ns):
-        n_primal = max([n for n in nf if n <= p], default=0)
-        gram = phi[:p, :n_primal].T @ phi[:p, :n_primal]  # leading blocks serve every N <= P
-        y = split.pool_targets[:p]
-        for i, n in enumerate(nf):
-            theta = _readouts(phi[:p, :n], y, rg, gram[:n, :n] if n <= p else None)
-            flat = theta.reshape(n, -1)
-            pred = (phi_test[:, :n] @ flat).reshape(-1, *theta.shape[1:])
-            err = np.sum((pred - split.test_targets[:, :, None]) ** 2, axis=1)
-            test_mse[i, j] = err.mean(axis=0)
-            test_se[i, j] = err.std(axis=0, ddof=1) / np.sqrt(err.shape[0])
-            fit = (phi[:p, :n] @ flat).reshape(p, *theta.shape[1:]) - y[:, :, None]
-            train_mse[i, j] = np.sum(fit**2, axis=1).mean(axis=0)
-    return test_mse, test_se, train_mse
+    n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
+    d = task.inputs.shape[1]
+    t = tile_size(d)
+    transform = None if act.name == "linear" else act
+    u = PaddedRows.zeros(n_max, d, t)
+    standard_normal_rows(child_sequence(seq, STREAM_FEATURES), n_max, d, out=u.data)
+    u.data[:n_max] *= np.sqrt(feature_var / d)
+    x = PaddedRows.zeros(p_max, d, t)
+    x.data[:p_max] = split.pool_inputs[:p_max]
+    phi = tiled_products(x, u, transform=transform)
+    y = np.zeros((x.data.shape[0], split.pool_targets.shape[1]))
+    y[:p_max] = split.pool_targets[:p_max]
+    test = PaddedRows.zeros(split.test_inputs.shape[0], d, t)
+    test.data[: test.rows] = split.test_inputs
+    panels = column_panels(tiled_products(test, u, transform=transform))
+    evaluate = held_out(panels, split.test_targets, train=(phi, y))
+    return run_engine(phi, y, grid, evaluate, timer=timer)
 
 
 def simulate_realdata(
@@ -260,12 +240,14 @@ def simulate_realdata(
     n_test: int | None = None,
     rng=0,
     max_memory: int | str | None = None,
+    timer: StageTimer | None = None,
 ) -> xr.Dataset:
     r"""Measured held-out test MSE of random-feature ridge regression on a grid N × P × γ × seed.
 
     For each seed: one split (:func:`split_task`), one U at N_max (first-N rows for smaller N),
-    features of the first P_max pool rows and of the test set formed once, one primal Gram per P
-    (leading blocks for every N ≤ P) and one ``eigh`` per cell for all ridges.
+    and the grid engine of the latent model (:mod:`scalinglaws.engine`) on the pool's features:
+    running Grams, one factorization per cell and ridge for all target columns, min-norm
+    fallbacks at γ = 0, and the held-out evaluator of :mod:`scalinglaws.losses`.
 
     .. math:: \widehat{\text{test\_mse}} = \frac1{n_\mathrm{test}}\sum_{\mu \in \mathrm{test}}
               \|\theta^{*\top}\phi(x_\mu) - y_\mu\|^2
@@ -275,12 +257,13 @@ def simulate_realdata(
     xarray.Dataset
         ``test_mse``, ``test_mse_se`` (held-out standard error) and ``train_mse``, dims
         (n_features, n_samples, ridge, seed), with ``test_mse_mean``/``_sem`` and
-        ``train_mse_mean``/``_sem`` over seeds.
+        ``train_mse_mean``/``_sem`` over seeds; ``attrs["routes"]`` counts the solver routes.
     """
-    nf = check_int_list("n_features", n_features)
-    ns = check_int_list("n_samples", n_samples)
-    rg = np.array(check_float_list("ridges", ridges))
-    seeds = list(range(check_positive_int("n_seeds", n_seeds)))
+    import xarray as xr
+
+    grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds)
+    nf, ns = grid.n_features, grid.n_samples
+    seeds = list(grid.seeds)
     feature_var = check_positive_float("feature_var", feature_var)
     act = get_activation(activation)
     n_total, n_dims = task.inputs.shape
@@ -288,9 +271,9 @@ def simulate_realdata(
     width = task.targets.shape[1]
     floats = (
         n_total * n_dims  # the standardized pool and test inputs
-        + (ns[-1] + n_held) * nf[-1]  # training and test features
-        + 3 * min(nf[-1], ns[-1]) ** 2  # a Gram, its factorization and eigenvectors
-        + n_held * nf[-1] * width  # predictions
+        + (ns[-1] + 2 * n_held) * nf[-1]  # training features, test features and their panels
+        + 2 * min(nf[-1], ns[-1]) ** 2  # the running Gram and one cell's factor
+        + (n_held + ns[-1]) * width
         + nf[-1] * n_dims
     )
     check_memory(
@@ -298,9 +281,10 @@ def simulate_realdata(
         max_memory=max_memory,
     )  # fmt: skip
     root = as_seed_sequence(rng)
-    shape = (len(nf), len(ns), rg.size, len(seeds))
-    test_mse, test_se, train_mse = np.empty(shape), np.empty(shape), np.empty(shape)
-    for s in seeds:
+    shape = (*grid.shape, len(seeds))
+    values = {k: np.empty(shape) for k in ("test_mse", "test_mse_se", "train_mse")}
+    routes: dict[str, int] = {}
+    for k, s in enumerate(seeds):
         seq = child_sequence(root, s)
         split = split_task(task, n_test, seq)
         if ns[-1] > split.pool_inputs.shape[0]:
@@ -308,19 +292,16 @@ def simulate_realdata(
                 f"'n_samples' must be at most the pool size {split.pool_inputs.shape[0]} of "
                 f"'{task.name}'. Got {ns[-1]} instead."
             )
-        u = _projection(
-            child_sequence(seq, STREAM_FEATURES), nf[-1], task.inputs.shape[1], feature_var
-        )
-        cells = _seed_losses(split, u, act, nf, ns, rg)
-        test_mse[..., s], test_se[..., s], train_mse[..., s] = cells
+        result = _seed_cells(task, split, grid, act, feature_var, seq, timer)
+        for name in values:
+            values[name][..., k] = result.values[name]
+        for route, count in result.routes.items():
+            routes[route] = routes.get(route, 0) + count
     dims = ("n_features", "n_samples", "ridge", "seed")
     ds = xr.Dataset(
-        {
-            "test_mse": (dims, test_mse),
-            "test_mse_se": (dims, test_se),
-            "train_mse": (dims, train_mse),
-        },
-        coords={"n_features": list(nf), "n_samples": list(ns), "ridge": rg, "seed": seeds},
+        {name: (dims, value) for name, value in values.items()},
+        coords={"n_features": list(nf), "n_samples": list(ns), "ridge": grid.ridge_array,
+                "seed": seeds},  # fmt: skip
         attrs={
             "task": task.name,
             "activation": act.name,
@@ -328,6 +309,7 @@ def simulate_realdata(
             "n_test": int(split.test_inputs.shape[0]),
             "n_pool": int(split.pool_inputs.shape[0]),
             "rng_entropy": str(root.entropy),
+            "routes": json.dumps(dict(sorted(routes.items()))),
         },
     )
     for name in ("test_mse", "train_mse"):
@@ -366,7 +348,14 @@ def linear_theory_spec(split: Split, feature_var: float = 1.0) -> ModelSpec:
 
 
 def pool_kernel_spectrum(
-    split: Split, n_reference: int, *, activation="relu", feature_var=1.0, rng=0
+    split: Split,
+    n_reference: int,
+    *,
+    activation="relu",
+    feature_var=1.0,
+    rng=0,
+    max_memory=None,
+    allow_slow: bool = False,
 ) -> KernelSpectrum:
     r"""Kernel spectrum of N_ref random features measured on the pool (the pool as population).
 
@@ -376,9 +365,16 @@ def pool_kernel_spectrum(
     :func:`~scalinglaws.theory.nonlinear.kernel_spectrum`).
     When n_pool < N_ref the same spectrum comes from the n_pool × n_pool Gram :math:`FF^\top =
     A S A^\top`: eigenvalues :math:`s_i` and :math:`t_i^2 = s_i \|A_i^\top y\|^2/n`.
+    The peak memory and the eigendecomposition's time are checked first (``max_memory``,
+    ``allow_slow``).
     """
     x, y = split.pool_inputs, split.pool_targets
     n = x.shape[0]
+    n_reference = check_positive_int("n_reference", n_reference)
+    _cost.check_pool_reference(
+        activation, n, x.shape[1], n_reference, y.shape[1], max_memory=max_memory,
+        allow_slow=allow_slow,
+    )  # fmt: skip
     u = _projection(
         child_sequence(as_seed_sequence(rng), STREAM_REFERENCE),
         n_reference,
@@ -399,8 +395,8 @@ def pool_kernel_spectrum(
     evals, evecs = sla.eigh(f @ f.T, check_finite=False, driver="evd")
     keep = evals > RANK_RTOL * evals[-1]
     s, a = evals[keep][::-1], evecs[:, keep][:, ::-1]
-    power = s * np.sum((a.T @ ys) ** 2, axis=1)
-    return KernelSpectrum(s, power, target_var, int(n_reference))
+    explained = np.sum((a.T @ ys) ** 2, axis=1)  # p_i = t_i²/s_i
+    return KernelSpectrum(s, s * explained, target_var, int(n_reference), explained)
 
 
 def realdata_theory(
@@ -415,13 +411,18 @@ def realdata_theory(
     n_test: int | None = None,
     n_reference: int | None = None,
     rng=0,
+    max_memory=None,
+    allow_slow: bool = False,
 ) -> xr.Dataset:
     r"""Theory's test MSE from the measured pool of each seed, averaged over ``n_seeds`` splits.
 
     Linear features: :func:`~scalinglaws.theory.theory_loss` of :func:`linear_theory_spec`.
     Nonlinear: :func:`~scalinglaws.theory.nonlinear.two_level_loss` of
-    :func:`pool_kernel_spectrum` with N_ref = ``n_reference`` (default max(4 N_max, 2000)).
-    Same splits as :func:`simulate_realdata` with the same ``rng``; the test set is not used.
+    :func:`pool_kernel_spectrum` with N_ref = ``n_reference`` (default max(4 N_max, 2000); at
+    least N_max, since a smaller draw truncates the kernel's spectrum). The reference kernel is
+    checked against ``max_memory`` and, unless ``allow_slow``, ten minutes before it is built;
+    numerical warnings of the seeds come once each, with a count. Same splits as
+    :func:`simulate_realdata` with the same ``rng``; the test set is not used.
     Returns ``test_mse`` and ``noise_var`` (the unexplained part) of dims (n_features,
     n_samples, ridge), and ``test_mse_seeds`` with a ``seed`` dimension.
     """
@@ -429,26 +430,37 @@ def realdata_theory(
     ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
     rg = np.array(check_float_list("ridges", ridges))
     act = get_activation(activation)
-    n_ref = max(4 * int(nf[-1]), 2000) if n_reference is None else n_reference
-    n_ref = check_positive_int("n_reference", n_ref)
+    n_max = int(nf[-1])
+    if n_reference is None:
+        n_ref = max(4 * n_max, 2000)
+    else:
+        n_ref = _cost.check_reference("n_reference", n_reference, n_max)
     root = as_seed_sequence(rng)
     values, noise = [], []
     grid = (nf[:, None, None], ns[None, :, None], rg[None, None, :])
-    for s in range(check_positive_int("n_seeds", n_seeds)):
-        seq = child_sequence(root, s)
-        split = split_task(task, n_test, seq)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NumericalWarning)
+    n_seeds = check_positive_int("n_seeds", n_seeds)
+    with warnings.catch_warnings(record=True) as caught:  # re-issued once each, with a count
+        warnings.simplefilter("always")
+        for s in range(n_seeds):
+            seq = child_sequence(root, s)
+            split = split_task(task, n_test, seq)
             if act.name == "linear":
                 spec = linear_theory_spec(split, feature_var)
                 values.append(theory_loss(spec, *grid).test_mse)
                 noise.append(spec.noise_var)
             else:
                 ref = pool_kernel_spectrum(
-                    split, n_ref, activation=act, feature_var=feature_var, rng=seq
+                    split,
+                    n_ref,
+                    activation=act,
+                    feature_var=feature_var,
+                    rng=seq,
+                    max_memory=max_memory,
+                    allow_slow=allow_slow,
                 )
                 values.append(two_level_loss(ref, *grid).test_mse)
                 noise.append(ref.residual_var)
+    _cost.rewarn(caught, f"over {n_seeds} split(s)")
     dims = ("n_features", "n_samples", "ridge")
     stack = np.stack(values, axis=-1)
     return xr.Dataset(

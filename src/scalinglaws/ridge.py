@@ -25,7 +25,9 @@ How it is solved (DESIGN.md practice 10), one system at a time:
   (at and near N = P, where squaring Φ would lose the small singular values, and in rank-deficient
   cells) it is computed from Φ itself: LU for square full-rank Φ, else a rank-revealing complete
   orthogonal factorization (LAPACK ``gelsy``), both backward stable. Positive ridges the Gram
-  cannot resolve (condition above 1/GRAM_RCOND_MIN) go through the SVD of Φ.
+  cannot resolve (condition above 1/GRAM_RCOND_MIN) go through a QR factorization of the
+  augmented matrix :math:`[\Phi; \sqrt\gamma I]` (or :math:`[\Phi^\top; \sqrt\gamma I]` in the
+  dual), whose condition is the square root of the Gram's.
 
 Every solution records its **route** (:data:`ROUTES`), so a caller can say how a number was
 computed. A ridge's solution depends only on the system and on that ridge (and on the route,
@@ -73,7 +75,7 @@ ROUTES = (
     "eigh",  # one eigendecomposition for all positive ridges
     "min-norm-lu",  # γ = 0, square full-rank Φ: LU of Φ
     "min-norm-gelsy",  # γ = 0: complete orthogonal factorization of Φ
-    "svd",  # γ > 0 beyond the Gram's resolution: SVD of Φ
+    "qr-augmented",  # γ > 0 beyond the Gram's resolution: QR of [Φ; √γ I]
 )
 
 
@@ -312,7 +314,8 @@ def stable_readouts(
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Readouts from Φ itself, for ridges the Gram route could not trust.
 
-    Minimum norm (:func:`min_norm_solve`) for γ = 0, the SVD (:func:`svd_ridge`) for γ > 0.
+    Minimum norm (:func:`min_norm_solve`) for γ = 0; for γ > 0 the least-squares problem
+    :func:`augmented_ridge`, backward stable in Φ (its condition is √cond(G + γI)).
 
     Parameters
     ----------
@@ -334,11 +337,61 @@ def stable_readouts(
         out[:, :, zero] = theta[:, :, None]
         for i in np.flatnonzero(zero):
             routes[i] = route
-    if (~zero).any():
-        out[:, :, ~zero] = svd_ridge(features, y, ridges[~zero])
-        for i in np.flatnonzero(~zero):
-            routes[i] = "svd"
+    for i in np.flatnonzero(~zero):
+        out[:, :, i] = augmented_ridge(features, y, float(ridges[i]))
+        routes[i] = "qr-augmented"
     return out, tuple(routes)
+
+
+def augmented_ridge(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
+    r"""One ridge from a QR factorization of the augmented matrix, without forming a Gram.
+
+    Primal (N ≤ P): :math:`\theta = \arg\min \|[\Phi; \sqrt\gamma I_N]\theta - [Y; 0]\|`.
+    Dual (P < N): :math:`\theta = \Phi^\top\alpha`, :math:`\alpha = \arg\min
+    \|[\Phi^\top; \sqrt\gamma I_P]\alpha - [0; Y/\sqrt\gamma]\|`, since the normal equations of
+    that problem are :math:`(\Phi\Phi^\top + \gamma I)\alpha = Y`. Cost
+    :math:`2\min(N,P)^2 (N+P)`; condition :math:`\sqrt{\mathrm{cond}(G + \gamma I)}`.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+    targets : ndarray of shape (n_samples, n_targets)
+    ridge : float
+        γ > 0.
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_targets)
+    """
+    phi = np.asarray(features, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64).reshape(phi.shape[0], -1)
+    n_samples, n_features = phi.shape
+    root = np.sqrt(ridge)
+    if n_features <= n_samples:
+        matrix = np.vstack([phi, root * np.eye(n_features)])
+        rhs = np.vstack([y, np.zeros((n_features, y.shape[1]))])
+        return _qr_solve(matrix, rhs)
+    matrix = np.vstack([phi.T, root * np.eye(n_samples)])
+    rhs = np.vstack([np.zeros((n_features, y.shape[1])), y / root])
+    return phi.T @ _qr_solve(matrix, rhs)
+
+
+def _qr_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Least squares with a full-column-rank tall matrix: blocked Householder QR (LAPACK
+    ``geqrf``/``ormqr`` with their optimal workspaces), then a triangular solve."""
+    m, k = matrix.shape
+    lapack = sla.lapack
+    work, info = lapack.dgeqrf_lwork(m, k)
+    qr, tau, _, info = lapack.dgeqrf(np.asfortranarray(matrix), lwork=int(work), overwrite_a=1)
+    if info != 0:  # pragma: no cover - only for invalid arguments
+        raise RuntimeError(f"dgeqrf failed with info={info}")
+    c = np.asfortranarray(rhs)
+    query = lapack.dormqr("L", "T", qr, tau, c, -1)[1]
+    qtb, _, info = lapack.dormqr("L", "T", qr, tau, c, int(query[0]), overwrite_c=1)
+    if info != 0:  # pragma: no cover
+        raise RuntimeError(f"dormqr failed with info={info}")
+    solution, _ = lapack.dtrtrs(qr[:k, :k], qtb[:k], lower=0)
+    return solution
 
 
 def _min_norm(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, str]:

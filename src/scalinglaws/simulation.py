@@ -58,6 +58,7 @@ from .data import (
     teacher_output,
 )
 from .features import draw_projection, tiled_moments
+from .losses import column_panels, held_out, linear_exact, moment_exact
 from .results import Grid
 from .spec import ModelSpec
 
@@ -75,44 +76,7 @@ __all__ = [
     "StageTimer",
 ]
 
-_MC_NAMES = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
 _BYTES = 8
-
-
-def _linear_evaluator(spec: ModelSpec, u: PaddedRows, w: np.ndarray, timer):
-    """Exact excess (Uᵀθ − w)ᵀΛ(Uᵀθ − w): one ``(N × M)`` product per cell and ridge."""
-    eig, noise = spec.spectrum.eigenvalues, spec.noise_var
-
-    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
-        proj = u.data[:n]  # leading rows of the padded draw: shape (n, M), row stride M
-        excess = np.empty(theta.shape[2])
-        for r in range(theta.shape[2]):
-            resid = np.ascontiguousarray(theta[:, 0, r]) @ proj - w
-            excess[r] = np.dot(resid * eig, resid)
-        return {"test_mse": excess + noise, "excess": excess}
-
-    return evaluate
-
-
-def _moment_evaluator(spec: ModelSpec, u: PaddedRows, w, timer):
-    r"""Exact excess :math:`\theta^\top K\theta - 2\theta^\top b + E[f_*^2]` from the kernels."""
-    t0 = time.perf_counter()
-    moments = tiled_moments(u, spec.spectrum.eigenvalues, w, spec.activation)
-    timer.add("moments", t0)
-    noise, cache = spec.noise_var, {}
-
-    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
-        if n not in cache:
-            cache.clear()
-            cache[n] = moments.kernel.block(n, n)
-        kernel, b = cache[n], moments.target_cov[:n]
-        excess = np.empty(theta.shape[2])
-        for r in range(theta.shape[2]):
-            th = np.ascontiguousarray(theta[:, 0, r])
-            excess[r] = th @ (kernel @ th) - 2.0 * (b @ th) + moments.target_var
-        return {"test_mse": excess + noise, "excess": excess}
-
-    return evaluate
 
 
 def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, timer):
@@ -123,29 +87,21 @@ def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, 
     clean = teacher_output(x_test.values, w)
     y_test = sample_labels(x_test.values, w, spec.noise_var, child_sequence(seq, STREAM_TEST_NOISE))
     act = None if spec.is_linear else spec.activation
-    panels = tiled_products(x_test, u, transform=act).tiles
-    panels = np.ascontiguousarray(panels.transpose(1, 0, 2, 3).reshape(panels.shape[1], -1, u.t))
+    panels = column_panels(tiled_products(x_test, u, transform=act))
     del x_test
     timer.add("loss", t0)
-    t, root = u.t, np.sqrt(n_test)
+    evaluate = held_out(panels, y_test[:, None], clean=clean[:, None])
 
-    def evaluate(theta: np.ndarray, n: int) -> dict[str, np.ndarray]:
-        n_ridges = theta.shape[2]
-        out = {k: np.empty(n_ridges) for k in _MC_NAMES}
-        for r in range(n_ridges):
-            th = np.zeros(padded(n, t))
-            th[:n] = theta[:, 0, r]
-            pred = np.zeros(panels.shape[1])
-            for a in range(-(-n // t)):
-                pred += panels[a] @ th[a * t : (a + 1) * t]
-            pred = pred[:n_test]
-            noisy, sq_clean = (pred - y_test) ** 2, (pred - clean) ** 2
-            out["test_mse"][r], out["excess"][r] = noisy.mean(), sq_clean.mean()
-            out["test_mse_mc_se"][r] = noisy.std(ddof=1) / root
-            out["excess_mc_se"][r] = sq_clean.std(ddof=1) / root
-        return out
+    def renamed(theta: np.ndarray, n: int, p: int) -> dict[str, np.ndarray]:
+        out = evaluate(theta, n, p)
+        return {
+            "test_mse": out["test_mse"],
+            "excess": out["excess"],
+            "test_mse_mc_se": out["test_mse_se"],
+            "excess_mc_se": out["excess_se"],
+        }
 
-    return evaluate
+    return renamed
 
 
 def simulate_seed(
@@ -186,9 +142,12 @@ def simulate_seed(
     if loss == "monte_carlo":
         evaluate = _monte_carlo_evaluator(spec, u, w, seq, n_test, timer)
     elif spec.is_linear and spec.teacher.is_linear:
-        evaluate = _linear_evaluator(spec, u, w, timer)
+        evaluate = linear_exact(u, spec.spectrum.eigenvalues, w, spec.noise_var)
     else:
-        evaluate = _moment_evaluator(spec, u, w, timer)
+        t0 = time.perf_counter()
+        moments = tiled_moments(u, spec.spectrum.eigenvalues, w, spec.activation)
+        timer.add("moments", t0)
+        evaluate = moment_exact(moments, spec.noise_var)
     result = run_engine(features, y, grid, evaluate, timer=timer, on_cell=on_cell)
     return {**result.values, "routes": result.routes}
 
