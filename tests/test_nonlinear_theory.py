@@ -139,3 +139,102 @@ def test_linear_features_plateau_at_latent_dim_relu_features_keep_improving():
     slope = np.polyfit(np.log([100, 200, 400, 800]), np.log(relu.mean(axis=1)), 1)[0]
     assert slope <= -0.4, slope
     assert np.all(relu[-1] < 0.5 * excess["linear"][-1])
+
+
+# -- trust at the edges: poles warn, bad reference sizes refused, memory and time estimated --------
+from scalinglaws._memory import MemoryLimitError  # noqa: E402
+from scalinglaws._validation import InputError  # noqa: E402
+from scalinglaws.equivalence import predict_grid  # noqa: E402
+from scalinglaws.theory import _cost  # noqa: E402
+from scalinglaws.theory.nonlinear import two_level_loss  # noqa: E402
+
+
+def test_two_level_pole_warns_and_returns_inf():
+    spec = power_spec(40, activation="relu")
+    with pytest.warns(NumericalWarning, match="pole"):
+        ds = two_level_theory(spec, n_features=[50], n_samples=[50, 60], ridges=[0.0])
+    assert np.isinf(ds.test_mse.values[0, 0, 0]) and np.isfinite(ds.test_mse.values[0, 1, 0])
+
+
+def test_one_level_warnings_come_once_with_a_count():
+    spec = power_spec(30, activation="relu")
+    with pytest.warns(NumericalWarning, match=r"pole.*\(3 times over 3 draw\(s\)") as record:
+        one_level_theory(spec, n_features=[20], n_samples=[20], ridges=[0.0], n_seeds=3)
+    assert sum("pole" in str(w.message) for w in record) == 1
+
+
+@pytest.mark.parametrize("call", ["two", "predict"])
+def test_reference_smaller_than_the_largest_n_is_refused(call):
+    spec = power_spec(40, activation="relu")
+    grid = dict(n_features=[20, 80], n_samples=[100], ridges=[1e-2], n_reference=60)
+    run = two_level_theory if call == "two" else predict_grid
+    with pytest.raises(InputError, match=r"^'n_reference' must be >= max n_features = 80: .*60"):
+        run(spec, **grid)
+
+
+def test_reference_memory_and_time_are_checked_before_any_work(monkeypatch):
+    spec = power_spec(50, activation="relu")
+    with pytest.raises(MemoryLimitError, match=r"reference kernel of 400,000 features .* TiB"):
+        reference_spectrum(spec, 400_000)
+    with pytest.raises(MemoryLimitError, match="max_memory"):
+        reference_spectrum(spec, 2000, max_memory="10MB")
+    wide = power_spec(50, activation="relu", teacher=Teacher.random_features("relu", 10**7))
+    with pytest.raises(MemoryLimitError, match="'teacher_width'"):
+        reference_spectrum(wide, 1000)
+    monkeypatch.setattr(_cost, "FLOP_RATE", 1e3)  # eigh(1000) would then take 4e6 s
+    with pytest.raises(InputError, match=r"would take about .* lower 'n_reference'"):
+        reference_spectrum(spec, 1000)
+    with pytest.raises(InputError, match="allow_slow=True"):
+        one_level_theory(spec, n_features=[300], n_samples=[10])
+    assert reference_spectrum(spec, 300, allow_slow=True).eigenvalues.size > 0
+
+
+def test_quadrature_kernel_time_is_estimated_from_its_measured_cost():
+    spec = power_spec(50, activation="tanh")  # 2-D quadrature, ~20 µs per entry
+    # 8000² entries at ~20 µs: ~20 min (memory limit raised, so that time decides)
+    with pytest.raises(InputError, match=r"The reference kernel of 8,000 features would take"):
+        reference_spectrum(spec, 8000, max_memory="1TiB")
+
+
+def test_reference_memory_estimate_is_close_to_the_measured_peak():
+    import tracemalloc
+
+    spec = power_spec(100, activation="relu")
+    tracemalloc.start()
+    reference_spectrum(spec, 800)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # the estimate counts the big arrays of each phase; the module promises within ~1.3x
+    assert 0.75 < _cost.reference_bytes(spec, 800) / peak < 1.3
+
+
+@pytest.mark.filterwarnings(
+    "ignore:The teacher sum tf2 exceeds:scalinglaws._errors.NumericalWarning"
+)
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_nonlinear_losses_are_scale_invariant_over_the_float_range(c):
+    # (at c = 1e-300 the equivalent teacher's tf2 ~ 1e600 is honestly inf, with its warning)
+    rng = np.random.default_rng(3)
+    s = np.sort(rng.uniform(0.01, 2.0, 40))[::-1]
+    power = rng.uniform(0, 1, 40) * s * 0.02
+    base = KernelSpectrum(s, power, 1.0, 40)
+    scaled = KernelSpectrum(s * c, power * c, 1.0, 40)  # K → cK, b → √c b: t²/s unchanged
+    p, ridge = np.array([10.0, 39.0, 200.0]), np.array([0.0, 1e-3, 1.0])
+    one0 = one_level_loss(base, p[:, None], ridge, noise_var=0.1)
+    one1 = one_level_loss(scaled, p[:, None], ridge * c, noise_var=0.1)
+    # scaled-unit evaluation: c enters only through logs of up to 690, 1e-12
+    np.testing.assert_allclose(one1.test_mse, one0.test_mse, rtol=1e-12)
+    two0 = two_level_loss(base, [5.0, 30.0], p[:, None], 1e-2, noise_var=0.1)
+    two1 = two_level_loss(scaled, [5.0, 30.0], p[:, None], 1e-2 * c, noise_var=0.1)
+    np.testing.assert_allclose(two1.test_mse, two0.test_mse, rtol=1e-12)
+
+
+def test_kernel_spectrum_of_a_tiny_kernel_is_the_scaled_spectrum():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((30, 30))
+    kernel, target = a @ a.T / 30, rng.standard_normal(30)
+    base = kernel_spectrum(kernel, target, 1e6)
+    tiny = kernel_spectrum(kernel * 4.0**-200, target * 2.0**-200, 1e6)  # powers of 2: exact
+    # eigh sees the same matrix after the power-of-4 rescaling: equal to round-off
+    np.testing.assert_allclose(tiny.eigenvalues * 4.0**200, base.eigenvalues, rtol=1e-12)
+    np.testing.assert_allclose(tiny.explained, base.explained, rtol=1e-10)

@@ -82,3 +82,34 @@ def test_invalid_frontier_inputs():
         compute_frontier(_spec(), [-1.0])
     with pytest.raises(ValueError, match="^'per_feature' must be a finite number >= 0"):
         CostModel(per_feature=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"per_product": 0.0}, r"^'per_product' must be > 0 when 'per_sample' is 0.* Got 0\.0"),
+        (
+            {"per_product": 0.0, "per_sample": 1.0},
+            r"^'per_product' must be > 0 when 'per_feature' is 0.* Got 0\.0 instead\.$",
+        ),
+    ],
+)
+def test_cost_model_without_a_bound_is_a_one_line_input_error(kwargs, message):
+    from scalinglaws._validation import InputError
+
+    with pytest.raises(InputError, match=message):
+        CostModel(**kwargs)
+
+
+def test_budget_below_the_cost_of_one_feature_and_sample_is_an_input_error():
+    from scalinglaws._validation import InputError
+
+    cost = CostModel(per_feature=2.0, per_sample=3.0, per_product=1.0)
+    with pytest.raises(InputError, match=r"^'budgets' must be >= 6 with this cost .* Got 5\.0"):
+        compute_frontier(_spec(latent_dim=500), [100.0, 5.0], cost=cost)
+
+
+def test_frontier_reports_progress_per_group_of_budgets():
+    calls = []
+    compute_frontier(_spec(latent_dim=500), [1e3, 1e4, 1e5], progress=lambda d, t: calls.append(d))
+    assert calls[0] == 0 and calls[-1] == 3

@@ -6,6 +6,12 @@ same streams as :func:`scalinglaws.simulation.simulate`, computes the exact Gaus
 of the features (:func:`scalinglaws.features.feature_moments`, no data samples), and hands the
 arrays to :mod:`scalinglaws.theory.nonlinear`. Neither side imports the other.
 
+Before any large array is allocated, the peak memory (the N×N or N_ref×N_ref kernels, their
+eigenvectors and workspace, and the random-feature teacher's arrays) is estimated and checked
+(:func:`scalinglaws._memory.check_memory`), and so is the time of the kernels and of the
+O(N³) eigendecompositions (:mod:`._cost`): work estimated above ten minutes is refused unless
+``allow_slow``.
+
 =========  =====================  ==============================================
 symbol     name                   meaning
 =========  =====================  ==============================================
@@ -13,6 +19,7 @@ N          ``n_features``         number of random features
 P          ``n_samples``          number of training samples
 γ          ``ridge``              ridge on the sum of squared errors
 N_ref      ``n_reference``        size of the reference draw (two levels)
+K          ``width``              random-feature teacher's number of features
 =========  =====================  ==============================================
 """
 
@@ -25,7 +32,8 @@ import numpy as np
 import xarray as xr
 
 from ._validation import (
-    NumericalWarning,
+    InputError,
+    check_choice,
     check_float_list,
     check_int_list,
     check_positive_int,
@@ -41,13 +49,16 @@ from .data import (
 from .features import cross_kernel, draw_projection, feature_moments
 from .simulation import summarize
 from .spec import ModelSpec
-from .theory.nonlinear import kernel_spectrum, one_level_loss, two_level_loss
+from .theory import _cost
+from .theory.loss import evaluate_grid
+from .theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
 
 __all__ = [
     "predict_grid",
     "one_level_theory",
     "two_level_theory",
     "reference_spectrum",
+    "default_reference",
     "STREAM_REFERENCE",
     "LEVELS",
 ]
@@ -59,6 +70,17 @@ LEVELS = ("auto", "exact", "one", "two")
 STREAM_REFERENCE = 1_000_003
 
 
+def default_reference(n_max: int) -> int:
+    """The default N_ref: ``max(4 · max N, 1000)``."""
+    return max(4 * int(n_max), 1000)
+
+
+def _check_reference(n_reference, n_max: int) -> int:
+    if n_reference is None:
+        return default_reference(n_max)
+    return _cost.check_reference("n_reference", n_reference, n_max)
+
+
 def one_level_theory(
     spec: ModelSpec,
     *,
@@ -68,6 +90,9 @@ def one_level_theory(
     n_seeds: int = 1,
     seeds=None,
     rng=0,
+    max_memory=None,
+    allow_slow: bool = False,
+    progress=None,
 ) -> xr.Dataset:
     r"""One-level theory for the very draws of U and of the teacher that ``simulate`` uses.
 
@@ -76,6 +101,11 @@ def one_level_theory(
     :func:`~scalinglaws.theory.nonlinear.one_level_loss` in P and γ; only the P training samples
     are averaged over. Returns a Dataset laid out like ``simulate``'s (``test_mse``, ``excess``
     over (n_features, n_samples, ridge, seed), with seed means and standard errors).
+
+    The peak memory (one seed's N×N kernel, eigenvectors and workspace, the teacher's arrays) is
+    checked against ``max_memory`` (default: available now) and the time of the kernels and
+    eigendecompositions against ten minutes (unless ``allow_slow``) before any work;
+    ``progress(done, total)`` is called after each (seed, N).
     """
     nf = check_int_list("n_features", n_features)
     ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
@@ -85,39 +115,57 @@ def one_level_theory(
         if seeds is None
         else list(check_int_list("seeds", seeds, minimum=0))
     )
+    _cost.check_one_level(spec, nf, len(seed_list), max_memory=max_memory, allow_slow=allow_slow)
     root = as_seed_sequence(rng)
     eig = spec.spectrum.eigenvalues
     shape = (len(nf), ns.size, rg.size, len(seed_list))
     test_mse = np.empty(shape)
-    for k, s in enumerate(seed_list):
-        seq = child_sequence(root, s)
-        teacher = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
-        u = draw_projection(spec, nf[-1], child_sequence(seq, STREAM_FEATURES))
-        moments = feature_moments(u, eig, teacher, spec.activation)
-        for i, n in enumerate(nf):
-            ks = kernel_spectrum(moments.kernel[:n, :n], moments.target_cov[:n], moments.target_var)
-            res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
-            test_mse[i, :, :, k] = res.test_mse
+    done, total = 0, len(seed_list) * len(nf)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k, s in enumerate(seed_list):
+            seq = child_sequence(root, s)
+            teacher = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
+            u = draw_projection(spec, nf[-1], child_sequence(seq, STREAM_FEATURES))
+            moments = feature_moments(u, eig, teacher, spec.activation)
+            for i, n in enumerate(nf):
+                kernel = moments.kernel[:n, :n]
+                ks = kernel_spectrum(kernel, moments.target_cov[:n], moments.target_var)
+                res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
+                test_mse[i, :, :, k] = res.test_mse
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    _cost.rewarn(caught, f"over {len(seed_list)} draw(s) of the features")
     return _dataset(spec, nf, ns, rg, seed_list, test_mse, root, "one-level Gaussian equivalence")
 
 
-def reference_spectrum(spec: ModelSpec, n_reference: int, rng=0):
+def reference_spectrum(
+    spec: ModelSpec, n_reference: int, rng=0, *, max_memory=None, allow_slow: bool = False
+):
     r"""Kernel spectrum of a reference draw of ``n_reference`` features, averaged over the teacher.
 
     Linear teacher: :math:`E_w[bb^\top] = HH^\top` with
     :math:`H = D U\Lambda\,\mathrm{diag}(\bar w)`, :math:`D = \mathrm{diag}(E[\sigma'(h_j)])`.
     Random-feature teacher (one reference draw of V): :math:`H = \sqrt{\sigma_a^2/K}\,B` and
     :math:`E[f_*^2] = \frac{\sigma_a^2}{K}\sum_k E[\sigma_t(g_k)^2]`.
+
+    The N_ref×N_ref kernel, its eigenvectors and the teacher's N_ref×K cross moments are
+    estimated against ``max_memory`` (default: available now), and the kernel's and the
+    eigendecomposition's time against ten minutes (unless ``allow_slow``), before any work.
     """
     n_reference = check_positive_int("n_reference", n_reference)
+    _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
     seq = child_sequence(as_seed_sequence(rng), STREAM_REFERENCE)
     eig = spec.spectrum.eigenvalues
     u = draw_projection(spec, n_reference, child_sequence(seq, STREAM_FEATURES))
     scaled = u * eig
     cov = scaled @ u.T
-    cov = 0.5 * (cov + cov.T)
+    cov += cov.T  # symmetrize in place: the same numbers as 0.5 (C + Cᵀ), one N_ref² less
+    cov *= 0.5
     diag = np.diag(cov).copy()
     kernel = spec.activation.kernel_matrix(cov)
+    del cov
     if spec.teacher.is_linear:
         wbar2 = spec.teacher_variances()
         factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
@@ -127,10 +175,11 @@ def reference_spectrum(spec: ModelSpec, n_reference: int, rng=0):
         assert isinstance(draw, TeacherDraw)
         v, act_t = draw.projection, draw.activation
         t_diag = np.einsum("ki,i,ki->k", v, eig, v)
-        cross = cross_kernel(spec.activation, act_t, diag, t_diag, scaled @ v.T)
+        factor = cross_kernel(spec.activation, act_t, diag, t_diag, scaled @ v.T)
         scale = spec.teacher.output_var / spec.teacher.width
-        factor = np.sqrt(scale) * cross
+        factor *= np.sqrt(scale)
         target_var = float(scale * np.sum(act_t.second_moment(t_diag)))
+    del u, scaled
     return kernel_spectrum(kernel, factor, target_var)
 
 
@@ -142,35 +191,43 @@ def two_level_theory(
     ridges=(0.0,),
     n_reference: int | None = None,
     rng=0,
+    max_memory=None,
+    allow_slow: bool = False,
+    progress=None,
 ) -> xr.Dataset:
     r"""Two-level theory (averaged over U and the teacher) on a grid of N × P × γ.
 
     Uses :func:`reference_spectrum` with ``n_reference`` features (default
-    ``max(4 * max(n_features), 1000)``) and
-    :func:`~scalinglaws.theory.nonlinear.two_level_loss`. Returns a Dataset with ``test_mse``,
-    ``excess``, ``kappa`` of dims (n_features, n_samples, ridge).
+    ``max(4 * max(n_features), 1000)``; at least max N, since a smaller draw truncates the
+    kernel operator's spectrum) and :func:`~scalinglaws.theory.nonlinear.two_level_loss`, the
+    grid in chunks (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``,
+    ``kappa`` of dims (n_features, n_samples, ridge).
     """
     nf = np.array(check_int_list("n_features", n_features), dtype=float)
     ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
     rg = np.array(check_float_list("ridges", ridges))
-    n_ref = max(4 * int(nf[-1]), 1000) if n_reference is None else n_reference
-    reference = reference_spectrum(spec, n_ref, rng)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumericalWarning)
-        res = two_level_loss(
-            reference,
-            nf[:, None, None],
-            ns[None, :, None],
-            rg[None, None, :],
-            noise_var=spec.noise_var,
-        )
+    n_ref = _check_reference(n_reference, int(nf[-1]))
+    reference = reference_spectrum(spec, n_ref, rng, max_memory=max_memory, allow_slow=allow_slow)
+    sums = two_level_sums(reference)
+
+    def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
+        return evaluate_two_level(sums, reference, a, b, c, spec.noise_var)
+
+    names = ("test_mse", "excess", "kappa")
+    values = evaluate_grid(
+        core,
+        nf,
+        ns,
+        rg,
+        progress=progress,
+        allow_slow=allow_slow,
+        max_memory=max_memory,
+        what="The two-level theory grid",
+        names=names,
+    )
     dims = ("n_features", "n_samples", "ridge")
     return xr.Dataset(
-        {
-            "test_mse": (dims, res.test_mse),
-            "excess": (dims, res.excess),
-            "kappa": (dims, res.kappa),
-        },
+        {name: (dims, values[name]) for name in names},
         coords={"n_features": nf.astype(int), "n_samples": ns.astype(int), "ridge": rg},
         attrs={
             "spec": json.dumps(spec.to_dict()),
@@ -197,7 +254,8 @@ def _dataset(spec, nf, ns, rg, seed_list, test_mse, root, source) -> xr.Dataset:
             "rng_entropy": str(root.entropy),
         },
     )
-    return summarize(ds)
+    with np.errstate(invalid="ignore"):  # a pole's inf gives a NaN spread; it was warned about
+        return summarize(ds)
 
 
 def predict_grid(
@@ -210,6 +268,9 @@ def predict_grid(
     n_seeds: int = 8,
     n_reference: int | None = None,
     rng=0,
+    max_memory=None,
+    allow_slow: bool = False,
+    progress=None,
 ) -> xr.Dataset:
     """The theory's test loss for any spec on a grid of N × P × γ (dims as ``theory_grid``).
 
@@ -217,21 +278,42 @@ def predict_grid(
     two-level Gaussian equivalence; ``"one"`` the one-level theory averaged over ``n_seeds`` draws
     of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
     ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
+    ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
+    (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
+    kernels and eigendecompositions, is refused before it starts).
     """
-    from ._validation import check_choice
-    from .theory import theory_grid
+    from .theory._sums import spectral_sums
+    from .theory.loss import check_linear_spec
+    from .theory.loss import evaluate_points as _points
 
     level = check_choice("level", level, LEVELS)
     linear = spec.is_linear and spec.teacher.is_linear
     if level == "auto":
         level = "exact" if linear else "two"
+    if n_reference is not None and level != "two":
+        raise InputError(
+            "'n_reference' applies to the two-level theory only (level 'two'). "
+            f"Got n_reference={n_reference!r} with level {level!r} instead."
+        )
     grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
+    common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
-        ds = theory_grid(spec, **grid)[["test_mse", "excess", "kappa"]]
+        spec = check_linear_spec(spec)
+        nf = np.array(check_int_list("n_features", n_features), dtype=np.float64)
+        ns = np.array(check_int_list("n_samples", n_samples), dtype=np.float64)
+        rg = np.array(check_float_list("ridges", ridges))
+        sums = spectral_sums(spec)
+        names = ("test_mse", "excess", "kappa")
+        values = evaluate_grid(
+            lambda a, b, c: _points(sums, spec, a, b, c), nf, ns, rg, names=names, **common
+        )
+        dims = ("n_features", "n_samples", "ridge")
+        coords = {"n_features": nf.astype(np.int64), "n_samples": ns.astype(np.int64), "ridge": rg}
+        ds = xr.Dataset({name: (dims, values[name]) for name in names}, coords=coords)
     elif level == "two":
-        ds = two_level_theory(spec, **grid, n_reference=n_reference, rng=rng)
+        ds = two_level_theory(spec, **grid, n_reference=n_reference, rng=rng, **common)
     else:
-        one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng)
+        one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng, **common)
         ds = xr.Dataset(
             {
                 "test_mse": one.test_mse_mean,

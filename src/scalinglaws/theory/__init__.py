@@ -18,6 +18,11 @@ C_α         ``prefactor``         power-law prefactor
 C           ``budget``            compute budget
 ==========  ====================  ==============================================
 
+Everything is computed in scaled units (κ/λ₊, the teacher's shares of σ_w², γ̃/λ₊ in log space,
+:mod:`._scaled`), so any λ₊, σ_w², σ_u², σ_ε² and γ that float64 holds give the right loss; a
+value float64 cannot hold is ``inf`` with a NumericalWarning. Large grids run in chunks with
+progress and are refused when their measured time extrapolates past an hour (:mod:`._grid`).
+
 Main entry points: :func:`theory_loss` (broadcast over N, P, γ), :func:`theory_grid` (a Dataset
 shaped like ``simulate``'s), :func:`optimal_ridge`, :func:`compute_frontier`,
 :func:`local_slopes`, :func:`regime`.

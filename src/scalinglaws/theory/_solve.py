@@ -36,14 +36,16 @@ def bracketed_root(
 
     ``func(x, idx)`` returns the residuals at points ``x`` of the problems ``idx`` (flat indices);
     the residual must change sign over each bracket (a zero at an endpoint is accepted). Stops when
-    the bracket is narrower than ``xtol + 4 eps |x|``.
+    the bracket is narrower than ``xtol + 4 eps |x|``. Where rounding leaves both endpoints with
+    the same sign (the root lies within rounding of one of them), that endpoint (the one with the
+    smaller ``|func|``) is returned.
     """
     a = np.array(lower, dtype=np.float64).ravel()
     b = np.array(upper, dtype=np.float64).ravel()
     idx_all = np.arange(a.size)
     fa, fb = func(a, idx_all), func(b, idx_all)
     root = np.where(np.abs(fa) <= np.abs(fb), a, b)
-    active = (fa != 0) & (fb != 0)
+    active = (fa != 0) & (fb != 0) & (np.sign(fa) != np.sign(fb))
     c, fc = a.copy(), fa.copy()
     t = np.full(a.size, 0.5)
     for _ in range(maxiter):

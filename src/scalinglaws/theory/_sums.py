@@ -1,17 +1,27 @@
-r"""Spectral sums of ``MODEL.md`` §5, exact or compressed, as weighted sums over nodes.
+r"""Spectral sums of ``MODEL.md`` §5 in scaled units, exact or compressed, over weighted nodes.
+
+The theory depends on the spectrum's scale λ₊ and the teacher's total variance σ_w² only through
+invariant combinations, so the nodes are stored scaled: levels :math:`\ell_k = \lambda_k/\lambda_+
+\in (0, 1]`, teacher shares :math:`v_k = \bar w_k^2/\sigma_w^2` (:math:`\sum_k \omega_k v_k = 1`)
+and weights :math:`\omega_k`, with :math:`\log\lambda_+` and :math:`\log\sigma_w^2` kept apart.
+At the scaled ridge :math:`\hat\kappa = \kappa/\lambda_+`, with :math:`r = \ell/(\ell+\hat\kappa)`,
+:math:`q = \hat\kappa/(\ell+\hat\kappa)` and :math:`c = \min(\hat\kappa, 1)`,
+:math:`\bar q = q/c = \max(\hat\kappa, 1)/(\ell+\hat\kappa)`:
 
 .. math::
 
-    \mathrm{df}_1(\kappa) = \sum_I \frac{\lambda_I}{\lambda_I+\kappa},\quad
-    \mathrm{df}_2(\kappa) = \sum_I \frac{\lambda_I^2}{(\lambda_I+\kappa)^2},\quad
-    \mathrm{tf}_1(\kappa) = \sum_I \frac{\bar w_I^2\lambda_I}{\lambda_I+\kappa},\quad
-    \mathrm{tf}_2(\kappa) = \sum_I \frac{\bar w_I^2\lambda_I}{(\lambda_I+\kappa)^2}.
+    \mathrm{df}_1 = \sum \omega r,\quad \mathrm{df}_2 = \sum \omega r^2,\quad
+    \bar E = \sum \omega\, r \bar q,\quad \bar G = \sum \omega v \ell \bar q,\quad
+    \bar F = \sum \omega v \ell \bar q^2,
 
-Every sum is :math:`\sum_k \omega_k\, F(\lambda_k, \bar w_k^2)` over nodes ``k`` with weights
-:math:`\omega_k`. Exact sums use the M eigenvalues with unit weights (cost O(M) per κ). For a
-power-law spectrum :math:`\lambda(x) = \lambda_+ x^{-(1+\alpha)}` and a teacher
-:math:`\bar w^2(x) \propto x^{-\beta}` (isotropic: β = 0) the summand is a smooth function of the
-index x, and the *compressed* nodes are
+so :math:`\mathrm{df}_1 - \mathrm{df}_2 = c\bar E`, :math:`\kappa\,\mathrm{tf}_1 = \lambda_+
+\sigma_w^2\, c\bar G` and :math:`\kappa^2\mathrm{tf}_2 = \lambda_+\sigma_w^2\, c^2\bar F`. Every
+barred sum is bounded (by M and :math:`1/\ell_\text{min}`) whatever κ, λ₊ and σ_w², so nothing
+overflows or underflows; the scales are applied in log space by :mod:`._scaled`.
+
+Exact sums use the M eigenvalues with unit weights (cost O(M) per κ). For a power-law spectrum
+:math:`\ell(x) = x^{-(1+\alpha)}` and a teacher :math:`\bar w^2(x) \propto x^{-\beta}` (isotropic:
+β = 0) the summand is a smooth function of the index x, and the *compressed* nodes are
 
 - the exact head I = 1..H (H = 256);
 - the tail :math:`\sum_{I=H+1}^{M} f(I)` by the midpoint Euler–Maclaurin formula
@@ -29,9 +39,11 @@ The nodes do not depend on κ, so one node set serves every κ; their number gro
 symbol      name             meaning
 ==========  ===============  ====================================
 M           ``latent_dim``   number of latent directions
-λ_I         ``eigenvalues``  spectrum
+λ_I         ``eigenvalues``  spectrum (λ₊ its largest)
+ℓ_I         ``levels``       λ_I/λ₊
 w̄_I²        ``variances``    teacher variance per direction
-κ           ``kappa``        renormalized ridge
+v_I         ``shares``       w̄_I²/σ_w²
+κ           ``kappa``        renormalized ridge (κ̂ = κ/λ₊)
 ==========  ===============  ====================================
 """
 
@@ -42,7 +54,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 
+from .._validation import InputError
 from ..spec import ModelSpec
+from ..spectrum import MAX_MATERIALIZED_DIM
 
 __all__ = ["SpectralSums", "exact_sums", "compressed_sums", "spectral_sums", "COMPRESSED_ABOVE"]
 
@@ -51,61 +65,117 @@ COMPRESSED_ABOVE = 4_096
 _HEAD = 256
 _GAUSS_ORDER = 12
 _BLOCK = 1 << 20  # elements per temporary (points x nodes) block
+#: Levels below this are raised to it: float64 cannot resolve κ/λ₊ below it anyway.
+LEVEL_FLOOR = float(np.finfo(np.float64).tiny)
 
 
 @dataclass(frozen=True, eq=False)
 class SpectralSums:
-    """Weighted nodes :math:`(\\lambda_k, \\bar w_k^2, \\omega_k)`, each of shape ``(n_nodes,)``.
+    """Scaled weighted nodes :math:`(\\ell_k, v_k, \\omega_k)`, each of shape ``(n_nodes,)``.
 
-    ``latent_dim`` is M (the exact value of :math:`\\sum_k \\omega_k`), ``trace`` is
-    :math:`\\sum_I \\lambda_I`, ``compressed`` says whether the nodes are a quadrature.
+    ``latent_dim`` is M (the exact value of :math:`\\sum_k \\omega_k`); ``lambda_plus`` is λ₊ and
+    ``log_teacher_var`` is :math:`\\log\\sigma_w^2` (``-inf`` for a zero teacher; kept as a log
+    because σ_w² of an equivalent model need not be representable); ``trace_levels`` is
+    :math:`\\sum_I \\ell_I`, ``smallest_level`` :math:`\\ell_M`; ``exponent`` is 1+α for a power
+    law (else None); ``compressed`` says whether the nodes are a quadrature.
     """
 
-    eigenvalues: np.ndarray
-    variances: np.ndarray
+    levels: np.ndarray
+    shares: np.ndarray
     weights: np.ndarray
     latent_dim: int
-    trace: float
-    smallest: float
+    lambda_plus: float
+    log_teacher_var: float
+    trace_levels: float
+    smallest_level: float
     compressed: bool
-    spec: ModelSpec
+    exponent: float | None = None
+    spec: ModelSpec | None = None
 
     @property
     def n_nodes(self) -> int:
         """Number of nodes (M for exact sums)."""
-        return int(self.eigenvalues.size)
+        return int(self.levels.size)
 
-    def eigenvalue_at(self, index: np.ndarray) -> np.ndarray:
-        """λ at 1-based indices (rounded up for explicit spectra), shape of ``index``."""
-        spectrum = self.spec.spectrum
-        if spectrum.kind == "power_law":
-            return spectrum.eigenvalue_at(index)
+    @property
+    def log_lambda_plus(self) -> float:
+        """log λ₊."""
+        return float(np.log(self.lambda_plus))
+
+    @property
+    def trace(self) -> float:
+        """Σ_I λ_I."""
+        with np.errstate(over="ignore"):
+            return self.trace_levels * self.lambda_plus
+
+    @property
+    def smallest(self) -> float:
+        """λ_M."""
+        return self.smallest_level * self.lambda_plus
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """λ at the nodes, ``λ₊ ℓ`` (underflows to 0 only below float64's range)."""
+        return self.levels * self.lambda_plus
+
+    @property
+    def variances(self) -> np.ndarray:
+        """w̄² at the nodes, ``σ_w² v`` (``inf`` where σ_w² itself exceeds float64)."""
+        with np.errstate(over="ignore"):
+            return self.shares * np.exp(self.log_teacher_var)
+
+    def level_at(self, index: np.ndarray) -> np.ndarray:
+        """ℓ at 1-based indices (rounded up for explicit spectra), shape of ``index``."""
+        if self.exponent is not None:
+            return np.maximum(np.asarray(index, dtype=np.float64) ** -self.exponent, LEVEL_FLOOR)
         pos = np.clip(np.ceil(index).astype(np.int64), 1, self.latent_dim) - 1
-        return spectrum.eigenvalues[pos]
+        return self.levels[pos]
 
-    def df1(self, kappa: np.ndarray) -> np.ndarray:
-        """df₁(κ), shape of ``kappa`` (flat)."""
-        out = np.zeros(kappa.size)
-        lam, w = self.eigenvalues, self.weights
-        for pts, nodes in _blocks(kappa.size, lam.size):
-            lk = lam[nodes]
-            out[pts] += (lk / (lk + kappa[pts, None])) @ w[nodes]
+    def df1_scaled(self, kappa_hat: np.ndarray) -> np.ndarray:
+        """df₁ at κ̂ = κ/λ₊ (flat, finite, >= 0), shape of ``kappa_hat``."""
+        out = np.zeros(kappa_hat.size)
+        lev, w = self.levels, self.weights
+        for pts, nodes in _blocks(kappa_hat.size, lev.size):
+            lk = lev[nodes]
+            out[pts] += (lk / (lk + kappa_hat[pts, None])) @ w[nodes]
         return out
 
-    def all(self, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(df1, df2, tf1, tf2)`` at ``kappa`` (flat, shape ``(n,)`` each)."""
-        n = kappa.size
-        df1, df2, tf1, tf2 = (np.zeros(n) for _ in range(4))
-        lam, w, wv = self.eigenvalues, self.weights, self.weights * self.variances
-        for pts, nodes in _blocks(n, lam.size):
-            lk = lam[nodes]
-            denom = lk + kappa[pts, None]
+    def moments(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring."""
+        n = kappa_hat.size
+        df1, df2, e_bar, g_bar, f_bar = (np.zeros(n) for _ in range(5))
+        lev, w = self.levels, self.weights
+        wvl = w * self.shares * lev
+        top = np.maximum(kappa_hat, 1.0)
+        for pts, nodes in _blocks(n, lev.size):
+            lk = lev[nodes]
+            denom = lk + kappa_hat[pts, None]
             r = lk / denom
+            q_bar = top[pts, None] / denom
             df1[pts] += r @ w[nodes]
             df2[pts] += (r * r) @ w[nodes]
-            tf1[pts] += r @ wv[nodes]
-            tf2[pts] += (r / denom) @ wv[nodes]
+            e_bar[pts] += (r * q_bar) @ w[nodes]
+            g_bar[pts] += q_bar @ wvl[nodes]
+            f_bar[pts] += (q_bar * q_bar) @ wvl[nodes]
+        return df1, df2, e_bar, g_bar, f_bar
+
+    def df1(self, kappa: np.ndarray) -> np.ndarray:
+        """df₁(κ) in the spectrum's own units, shape of ``kappa`` (flat)."""
+        return self.df1_scaled(self._scaled(kappa))
+
+    def all(self, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(df1, df2, tf1, tf2)`` at κ in the spectrum's own units (flat, shape ``(n,)``)."""
+        kappa_hat = self._scaled(kappa)
+        df1, df2, _, g_bar, f_bar = self.moments(kappa_hat)
+        log_top = np.log(np.maximum(kappa_hat, 1.0))
+        with np.errstate(over="ignore", divide="ignore"):
+            tf1 = np.exp(self.log_teacher_var + np.log(g_bar) - log_top)
+            tf2 = np.exp(self.log_teacher_var - self.log_lambda_plus + np.log(f_bar) - 2 * log_top)
         return df1, df2, tf1, tf2
+
+    def _scaled(self, kappa: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.minimum(np.asarray(kappa, dtype=np.float64).ravel() / self.lambda_plus, 1e300)
 
 
 def _blocks(n_points: int, n_nodes: int):
@@ -118,47 +188,125 @@ def _blocks(n_points: int, n_nodes: int):
             yield slice(p0, p0 + point_step), slice(k0, k0 + node_step)
 
 
-def exact_sums(spec: ModelSpec) -> SpectralSums:
-    """Nodes = all M eigenvalues with unit weights (needs the eigenvalue array, M <= 8e7)."""
-    lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
+def scaled_sums(
+    levels: np.ndarray,
+    variances: np.ndarray,
+    weights: np.ndarray,
+    *,
+    latent_dim: int,
+    lambda_plus: float,
+    log_variance_scale: float = 0.0,
+    smallest_level: float | None = None,
+    exponent: float | None = None,
+    compressed: bool = False,
+    spec: ModelSpec | None = None,
+) -> SpectralSums:
+    """Nodes from levels ℓ (<= 1) and variances known up to the factor ``exp(log_variance_scale)``.
+
+    The variances are normalized here to shares v with :math:`\\sum_k \\omega_k v_k = 1`, and
+    :math:`\\log\\sigma_w^2 = \\text{log\\_variance\\_scale} + \\log\\sum_k\\omega_k\\,
+    \\text{variances}_k`.
+    """
+    levels = np.maximum(np.asarray(levels, dtype=np.float64), LEVEL_FLOOR)
+    variances = np.asarray(variances, dtype=np.float64)
+    total = float(variances @ weights)
+    if total > 0:
+        shares, log_teacher = variances / total, log_variance_scale + float(np.log(total))
+    else:
+        shares, log_teacher = np.zeros_like(variances), float("-inf")
     return SpectralSums(
-        eigenvalues=lam,
-        variances=np.asarray(spec.teacher_variances(), dtype=np.float64),
-        weights=np.ones(lam.size),
-        latent_dim=int(lam.size),
-        trace=float(np.sum(lam)),
-        smallest=float(lam[-1]),
-        compressed=False,
+        levels=levels,
+        shares=shares,
+        weights=np.asarray(weights, dtype=np.float64),
+        latent_dim=int(latent_dim),
+        lambda_plus=float(lambda_plus),
+        log_teacher_var=log_teacher,
+        trace_levels=float(levels @ weights),
+        smallest_level=float(levels[-1] if smallest_level is None else smallest_level),
+        compressed=compressed,
+        exponent=exponent,
         spec=spec,
     )
+
+
+def exact_sums(spec: ModelSpec) -> SpectralSums:
+    """Nodes = all M eigenvalues with unit weights (needs the eigenvalue array, M <= 8e7)."""
+    spectrum, m = spec.spectrum, spec.latent_dim
+    if m > MAX_MATERIALIZED_DIM:
+        raise InputError(
+            f"'latent_dim' must be at most {MAX_MATERIALIZED_DIM} for exact sums (method "
+            f"'exact'). Got {m} instead; use method 'compressed' or 'auto'."
+        )
+    exponent = None
+    if spectrum.kind == "power_law":  # levels straight from the index: no λ₊ rounding or underflow
+        exponent = 1.0 + spectrum.alpha
+        levels = np.arange(1, m + 1, dtype=np.float64) ** -exponent
+        lambda_plus = spectrum.lambda_plus
+    else:
+        lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
+        levels, lambda_plus = lam / lam[0], float(lam[0])
+    variances, log_scale = _teacher_variances(spec)
+    return scaled_sums(
+        levels,
+        variances,
+        np.ones(m),
+        latent_dim=m,
+        lambda_plus=lambda_plus,
+        log_variance_scale=log_scale,
+        exponent=exponent,
+        spec=spec,
+    )
+
+
+def _teacher_variances(spec: ModelSpec) -> tuple[np.ndarray, float]:
+    """w̄² up to a factor: ``(raw, log factor)``; large fixed weights are rescaled first."""
+    teacher = spec.teacher
+    if teacher.kind == "fixed":
+        w = np.asarray(spec.teacher_weights(), dtype=np.float64)  # paired with sorted eigenvalues
+        top = float(np.max(np.abs(w)))
+        if top == 0:
+            return np.zeros(w.size), 0.0
+        return (w / top) ** 2, 2.0 * float(np.log(top))
+    if teacher.kind == "variances":
+        raw = np.asarray(spec.teacher_variances(), dtype=np.float64)
+        top = float(np.max(raw))
+        return (raw / top, float(np.log(top))) if top > 0 else (raw, 0.0)
+    if teacher.kind == "power_law":  # w̄² = σ_w² raw / Σ raw, raw ∝ I^-β normalized in log space
+        logs = -teacher.exponent * np.log(np.arange(1, spec.latent_dim + 1, dtype=np.float64))
+        raw = np.exp(logs - logs.max())
+        return raw / raw.sum(), float(np.log(teacher.teacher_var))
+    return np.full(spec.latent_dim, 1.0 / spec.latent_dim), float(np.log(teacher.teacher_var))
 
 
 def compressed_sums(spec: ModelSpec) -> SpectralSums:
     """Compressed nodes for a power-law spectrum and an isotropic or power-law teacher.
 
     Cost per κ is O(log M) nodes (about 256 + 12·ln(M/256)/h); relative accuracy better than 1e-9
-    (module docstring). Raises ``ValueError`` for other spectra or teachers.
+    (module docstring). Raises :class:`~scalinglaws._validation.InputError` for other spectra or
+    teachers.
     """
     spectrum, teacher = spec.spectrum, spec.teacher
     if spectrum.kind != "power_law" or teacher.kind not in ("isotropic", "power_law"):
-        raise ValueError(
+        raise InputError(
             "'method' must be 'exact' for this spec: compressed sums need a power-law spectrum "
             f"and an isotropic or power-law teacher. Got a {spectrum.kind} spectrum and a "
             f"{teacher.kind} teacher instead."
         )
     m = spectrum.latent_dim
+    exponent = 1.0 + spectrum.alpha
     x, weights = _index_nodes(m, spectrum.alpha)
     beta = 0.0 if teacher.kind == "isotropic" else teacher.exponent
-    raw = x ** (-beta)
-    variances = raw * (teacher.teacher_var / float(raw @ weights))
-    lam = spectrum.eigenvalue_at(x)
-    return SpectralSums(
-        eigenvalues=lam,
-        variances=variances,
-        weights=weights,
+    logs = -beta * np.log(x)
+    raw = np.exp(logs - logs.max())
+    return scaled_sums(
+        x**-exponent,
+        raw / (raw @ weights),
+        weights,
         latent_dim=m,
-        trace=float(lam @ weights),
-        smallest=spectrum.smallest,
+        lambda_plus=spectrum.lambda_plus,
+        log_variance_scale=float(np.log(teacher.teacher_var)),
+        smallest_level=max(float(m) ** -exponent, LEVEL_FLOOR),
+        exponent=exponent,
         compressed=True,
         spec=spec,
     )

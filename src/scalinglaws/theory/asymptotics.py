@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_choice, check_positive_float
+from .._validation import InputError, check_choice, check_positive_float, warn_numerical
 from ..spec import ModelSpec
-from .loss import _as_points, check_linear_spec, theory_loss
+from ._sums import spectral_sums
+from .loss import METHODS, _as_points, check_linear_spec, evaluate_points
 
 __all__ = [
     "power_law_prefactor",
@@ -82,7 +83,7 @@ def scaling_exponent(alpha: float, *, ridge_limited: bool = False) -> float:
 def _power_law_parts(spec: ModelSpec) -> tuple[float, float, int]:
     spectrum = spec.spectrum
     if spectrum.kind != "power_law":
-        raise ValueError(
+        raise InputError(
             "'spec' must have a power-law spectrum for the asymptotic forms. "
             f"Got a {spectrum.kind} spectrum instead."
         )
@@ -93,7 +94,22 @@ def asymptotic_kappa(spec: ModelSpec, n: object) -> np.ndarray:
     r"""Leading-order ridgeless κ, :math:`\lambda_+ (C_\alpha/n)^{1+\alpha}`, shape of ``n``."""
     alpha, lam_plus, _ = _power_law_parts(check_linear_spec(spec))
     n = _as_points("n", n, allow_zero=False)
-    return lam_plus * (power_law_prefactor(alpha) / n) ** (1.0 + alpha)
+    log_kappa = np.log(lam_plus) + (1.0 + alpha) * (np.log(power_law_prefactor(alpha)) - np.log(n))
+    return _exp_checked(log_kappa, "The asymptotic kappa")
+
+
+def _exp_checked(log_value: np.ndarray, what: str) -> np.ndarray:
+    """exp in float64, ``inf`` (with a warning) where it overflows."""
+    with np.errstate(over="ignore"):
+        out = np.exp(log_value)
+    over = np.isinf(out) & np.isfinite(log_value)
+    if np.any(over):
+        warn_numerical(
+            f"{what} exceeds the float64 range (1.8e308) at {int(over.sum())} point(s): "
+            "returning inf there. Rescale lambda_plus or teacher_var.",
+            stacklevel=4,
+        )
+    return out
 
 
 def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) -> np.ndarray:
@@ -106,17 +122,25 @@ def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) ->
     """
     alpha, lam_plus, m_dim = _power_law_parts(check_linear_spec(spec))
     if spec.teacher.kind != "isotropic":
-        raise ValueError(
+        raise InputError(
             "'spec' must have an isotropic teacher for the asymptotic excess. "
             f"Got a {spec.teacher.kind} teacher instead."
         )
     nf = _as_points("n_features", n_features, allow_zero=False)
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     n, m = np.minimum(nf, ns), np.maximum(nf, ns)
-    c = power_law_prefactor(alpha)
+    log_scale = np.log(spec.teacher.teacher_var) + np.log(lam_plus) - np.log(m_dim)
+    log_scale += (1 + alpha) * np.log(power_law_prefactor(alpha))
+    pole = n == m
+    if np.any(pole):
+        warn_numerical(
+            f"The asymptotic excess has a pole at n_features = n_samples ({int(pole.sum())} "
+            "point(s)): returning inf there. Move n_features and n_samples apart.",
+            stacklevel=3,
+        )
     with np.errstate(divide="ignore"):
-        scale = spec.teacher.teacher_var * lam_plus / m_dim * c ** (1 + alpha)
-        return scale * n**-alpha / (1.0 - n / m)
+        log_excess = log_scale - alpha * np.log(n) - np.log1p(-n / m)
+    return _exp_checked(log_excess, "The asymptotic excess")
 
 
 @dataclass(frozen=True)
@@ -149,6 +173,8 @@ def local_slopes(
     """
     check_choice("quantity", quantity, ("test_mse", "excess"))
     h = check_positive_float("step", step)
+    spec = check_linear_spec(spec)
+    method = check_choice("method", method, METHODS)
     nf = _as_points("n_features", n_features, allow_zero=False)
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     rg = _as_points("ridge", ridge, allow_zero=True)
@@ -156,12 +182,25 @@ def local_slopes(
     up, down = np.exp(h), np.exp(-h)
     stack_n = np.stack([nf * up, nf * down, nf, nf])
     stack_p = np.stack([ns, ns, ns * up, ns * down])
-    res = theory_loss(spec, stack_n, stack_p, np.broadcast_to(rg, stack_n.shape), method=method)
-    log_l = np.log(getattr(res, quantity))
-    return LocalSlopes(
-        n_features=(log_l[0] - log_l[1]) / (2 * h),
-        n_samples=(log_l[2] - log_l[3]) / (2 * h),
-    )
+    stack_r = np.broadcast_to(rg, stack_n.shape)
+    sums = spectral_sums(spec, method)
+    core = evaluate_points(sums, spec, stack_n.ravel(), stack_p.ravel(), stack_r.ravel())
+    log_l = core["log_excess"]  # the log, so the slope exists even where the loss overflows
+    if quantity == "test_mse":
+        with np.errstate(divide="ignore"):
+            log_l = np.logaddexp(log_l, np.log(spec.noise_var))
+    log_l = log_l.reshape(stack_n.shape)
+    with np.errstate(invalid="ignore"):
+        slopes = (log_l[0] - log_l[1]) / (2 * h), (log_l[2] - log_l[3]) / (2 * h)
+    undefined = ~np.isfinite(slopes[0]) | ~np.isfinite(slopes[1])
+    if np.any(undefined):
+        warn_numerical(
+            f"The local slope is undefined at {int(undefined.sum())} point(s), where the loss is "
+            "0 or has a pole nearby: returning NaN there.",
+            stacklevel=3,
+        )
+    nan = np.where(undefined, np.nan, 0.0)
+    return LocalSlopes(n_features=slopes[0] + nan, n_samples=slopes[1] + nan)
 
 
 def regime(
@@ -188,11 +227,19 @@ def regime(
 
     Returns a ``str`` array of the broadcast input shape.
     """
-    res = theory_loss(spec, n_features, n_samples, ridge, method=method)
-    m = spec.latent_dim
-    larger = np.maximum(res.n_features, res.n_samples)
-    out = np.where(res.n_features < res.n_samples, "parameter_limited", "data_limited")
-    out = np.where(res.df1 >= larger / 2.0, "interpolation_peak", out)
-    out = np.where(res.normalized_ridge >= res.kappa / 2.0, "ridge_limited", out)
-    out = np.where(res.df1 >= m / 2.0, "breakdown", out)
+    spec = check_linear_spec(spec)
+    method = check_choice("method", method, METHODS)
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    rg = _as_points("ridge", ridge, allow_zero=True)
+    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    core = evaluate_points(spectral_sums(spec, method), spec, nf.ravel(), ns.ravel(), rg.ravel())
+    df1 = core["df1"].reshape(nf.shape)
+    # γ̃ >= κ/2 compared in scaled log units: valid even where κ or γ̃ overflow float64
+    ridge_limited = (core["log_gh"] >= core["t"] - np.log(2.0)).reshape(nf.shape)
+    larger = np.maximum(nf, ns)
+    out = np.where(nf < ns, "parameter_limited", "data_limited")
+    out = np.where(df1 >= larger / 2.0, "interpolation_peak", out)
+    out = np.where(ridge_limited, "ridge_limited", out)
+    out = np.where(df1 >= spec.latent_dim / 2.0, "breakdown", out)
     return out.astype(f"<U{max(len(r) for r in REGIMES)}")

@@ -16,12 +16,16 @@ then :math:`d = (N - \mathrm{df}_1)/(N - \mathrm{df}_2)`,
     \text{test\_mse} = \frac{\kappa^2\,\mathrm{tf}_2\, d + \kappa\,\mathrm{tf}_1 (1-d)
     + \sigma_\varepsilon^2}{1 - g}, \qquad \text{excess} = \text{test\_mse} - \sigma_\varepsilon^2 .
 
-Numerics: the root is bracketed in log κ between :math:`\max(\kappa_0, \tilde\gamma)` (κ₀ the
-ridgeless solution of df₁(κ₀) = min(N, P), 0 when min(N, P) ≥ M) and
-:math:`\tilde\gamma + \mathrm{tr}\Lambda/N + \mathrm{tr}\Lambda/P`, and found by a vectorized
-Chandrupatla iteration to about 1e-14 relative. γ = 0 uses κ₀ and df₁ = min(N, P) exactly; the
-double-descent pole (γ = 0, N = P < M; or γ = 0, P = M ≤ N with noise) returns ``inf`` with a
-:class:`~scalinglaws._validation.NumericalWarning`.
+Numerics (:mod:`._scaled`): everything is computed in scaled units (κ/λ₊, the teacher's shares
+of σ_w², γ̃/λ₊ formed in log space) and the scales are applied in log space at the end, so the
+loss is right over the whole float64 range of λ₊, σ_w², σ_u², σ_ε² and γ; a value float64 truly
+cannot hold (e.g. λ₊σ_w² > 1.8e308) is ``inf`` with a
+:class:`~scalinglaws._validation.NumericalWarning`. The root is bracketed in log κ between
+:math:`\max(\kappa_0, \tilde\gamma)` (κ₀ the ridgeless solution of df₁(κ₀) = min(N, P), 0 when
+min(N, P) ≥ M) and :math:`\tilde\gamma + \mathrm{tr}\Lambda/N + \mathrm{tr}\Lambda/P`, and found by
+a vectorized Chandrupatla iteration to about 1e-14 relative. γ = 0 uses κ₀ and df₁ = min(N, P)
+exactly; the double-descent pole (γ = 0, N = P < M; or γ = 0, P = M ≤ N with noise) returns
+``inf`` with a warning.
 
 ==========  ====================  ==============================================
 symbol      name                  meaning
@@ -41,11 +45,13 @@ tf₁, tf₂    ``tf1``, ``tf2``      teacher-weighted sums at κ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
 import xarray as xr
 
+from .._memory import check_memory
 from .._validation import (
     InputError,
     check_choice,
@@ -54,13 +60,16 @@ from .._validation import (
     warn_numerical,
 )
 from ..spec import ModelSpec
-from ._solve import bracketed_root
+from . import _scaled
+from ._grid import GRID_BYTES_PER_POINT, Progress, run_in_chunks
 from ._sums import SpectralSums, spectral_sums
 
 __all__ = ["TheoryResult", "theory_loss", "theory_grid", "ridgeless_kappa", "METHODS"]
 
 #: Choices for ``method``: exact O(M) sums, compressed O(log M) sums, or pick by M.
 METHODS = ("auto", "exact", "compressed")
+#: The fields of :class:`TheoryResult` computed by the theory (the rest are its inputs).
+OUTPUTS = ("normalized_ridge", "kappa", "df1", "df2", "tf1", "tf2", "d", "g", "test_mse", "excess")
 
 
 @dataclass(frozen=True)
@@ -97,12 +106,12 @@ def _as_points(name: str, value: object, *, allow_zero: bool) -> np.ndarray:
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"'{name}' must be {expectation}. Got {value!r:.60} instead.") from None
+        raise InputError(f"'{name}' must be {expectation}. Got {value!r:.60} instead.") from None
     ok = np.isfinite(arr) & ((arr >= 0) if allow_zero else (arr > 0))
     if arr.size == 0 or not np.all(ok):
         bad = arr[~ok].ravel()[0] if arr.size else value
         bad = bad.item() if isinstance(bad, np.generic) else bad
-        raise ValueError(f"'{name}' must be {expectation}. Got {bad!r} instead.")
+        raise InputError(f"'{name}' must be {expectation}. Got {bad!r} instead.")
     return arr
 
 
@@ -126,87 +135,33 @@ def check_linear_spec(spec: object) -> ModelSpec:
 def ridgeless_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
     r"""κ₀ with :math:`\mathrm{df}_1(\kappa_0) = n` for n < M, and 0 for n ≥ M; shape of ``n``.
 
-    Bracket in log κ: :math:`\lambda_{\lceil 2n\rceil}` (then df₁ ≥ n) or, if 2n > M,
-    :math:`\lambda_M (M-n)/(2M)` (then df₁ ≥ (M+n)/2), and :math:`\mathrm{tr}\Lambda / n`.
+    Solved in scaled units (:func:`._scaled.ridgeless_log_kappa`): bracket in log κ̂ between
+    :math:`\ell_{\lceil 2n\rceil}` (or :math:`\ell_M (M-n)/(2M)` if 2n > M) and
+    :math:`\sum\ell/n`.
     """
-    n = np.asarray(n, dtype=np.float64)
-    out = np.zeros(n.shape)
-    below = n < sums.latent_dim
-    if not np.any(below):
-        return out
-    nb = n[below].ravel()
-    m = sums.latent_dim
-    small = np.where(2 * nb <= m, 2 * nb, 1.0)
-    lo = np.where(2 * nb <= m, sums.eigenvalue_at(small), sums.smallest * (m - nb) / (2 * m))
-    hi = sums.trace / nb
-
-    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return sums.df1(np.exp(t)) / nb[idx] - 1.0
-
-    out[below] = np.exp(bracketed_root(residual, np.log(lo), np.log(hi)))
-    return out
-
-
-def _solve_kappa(sums, n_features, n_samples, ridge_tilde, kappa0) -> np.ndarray:
-    """κ for γ̃ > 0 on the branch df₁ < min(N, P) (flat arrays)."""
-    lo = np.maximum(kappa0, ridge_tilde)
-    hi = ridge_tilde + sums.trace / n_features + sums.trace / n_samples
-
-    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        kappa = np.exp(t)
-        df1 = sums.df1(kappa)
-        prod = kappa * (1.0 - df1 / n_features[idx]) * (1.0 - df1 / n_samples[idx])
-        return prod / ridge_tilde[idx] - 1.0
-
-    return np.exp(bracketed_root(residual, np.log(lo), np.log(hi)))
-
-
-def _evaluate(sums, spec, nf, ns, ridge, kappa0=None) -> dict[str, np.ndarray]:
-    """All quantities at flat points (``nf``, ``ns``, ``ridge`` of equal shape).
-
-    ``kappa0`` (the ridgeless κ at min(N, P)) is computed unless given.
-    """
-    m = sums.latent_dim
-    ridge_tilde = ridge * m / (spec.feature_var * nf * ns)
-    n_min = np.minimum(nf, ns)
-    kappa = ridgeless_kappa(sums, n_min) if kappa0 is None else np.array(kappa0, dtype=float)
-    positive = ridge_tilde > 0
-    if np.any(positive):
-        kappa[positive] = _solve_kappa(
-            sums, nf[positive], ns[positive], ridge_tilde[positive], kappa[positive]
-        )
-    df1, df2, tf1, tf2 = sums.all(kappa)
-    at_zero = kappa == 0
-    df1 = np.where(at_zero, m, df1)
-    df2 = np.where(at_zero, m, df2)
-    df1 = np.where(~positive & (n_min < m), n_min, df1)  # the defining equation, exactly
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.where(nf - df2 > 0, (nf - df1) / (nf - df2), 0.5)  # N = M, κ = 0: limit 1/2
-        g = (df1 - d * (df1 - df2)) / ns
-        signal = kappa**2 * tf2 * d + kappa * tf1 * (1.0 - d)
-        numerator = signal + spec.noise_var * g
-        excess = np.where(numerator > 0, numerator / (1.0 - g), 0.0)
-    pole = (1.0 - g <= 0) & (numerator > 0)
-    if np.any(pole):
+    t0 = _scaled.ridgeless_log_kappa(sums, np.asarray(n, dtype=np.float64))
+    with np.errstate(over="ignore"):
+        kappa = np.exp(t0 + sums.log_lambda_plus)
+    if np.any(np.isinf(kappa)):
         warn_numerical(
-            f"The test loss has a pole (ridge = 0 and n_samples = min(n_features, latent_dim)) "
-            f"at {int(pole.sum())} point(s): returning inf there. Use a ridge > 0, or move "
-            "n_features and n_samples apart.",
-            stacklevel=4,
+            "kappa exceeds the float64 range (1.8e308): returning inf. Rescale lambda_plus.",
         )
-        excess = np.where(pole, np.inf, excess)
-    return {
-        "normalized_ridge": ridge_tilde,
-        "kappa": kappa,
-        "df1": df1,
-        "df2": df2,
-        "tf1": tf1,
-        "tf2": tf2,
-        "d": d,
-        "g": g,
-        "test_mse": excess + spec.noise_var,
-        "excess": excess,
-    }
+    return kappa
+
+
+def _check_points_memory(n_points: int, max_memory, what: str) -> None:
+    check_memory(
+        n_points * GRID_BYTES_PER_POINT + 64 * 2**20,
+        what=f"{what} of {n_points:,} points",
+        parameter="'n_features', 'n_samples' or 'ridge' (the number of points)",
+        max_memory=max_memory,
+    )
+
+
+def evaluate_points(sums: SpectralSums, spec: ModelSpec, nf, ns, ridge) -> dict:
+    """:func:`._scaled.evaluate` at flat points with ridges in the model's units (no warning)."""
+    log_gh = _scaled.log_normalized_ridge(sums, ridge, spec.feature_var, nf, ns)
+    return _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var)
 
 
 def theory_loss(
@@ -216,6 +171,7 @@ def theory_loss(
     ridge: object = 0.0,
     *,
     method: str = "auto",
+    max_memory=None,
 ) -> TheoryResult:
     r"""Test loss of linear random-feature ridge regression from ``MODEL.md`` §5.
 
@@ -235,11 +191,15 @@ def theory_loss(
     method : {"auto", "exact", "compressed"}, keyword-only
         Spectral sums: exact O(M); compressed O(log M) (power-law spectrum with isotropic or
         power-law teacher; relative accuracy < 1e-9); ``auto`` compresses those above M = 4096.
+    max_memory : int or str, optional
+        Refuse (:class:`~scalinglaws._memory.MemoryLimitError`) more points than fit in this
+        much memory (default: the memory available now).
 
     Returns
     -------
     TheoryResult
-        Every field of the broadcast shape of the three inputs.
+        Every field of the broadcast shape of the three inputs; ``inf`` at a pole or where float64
+        cannot hold a value, each with a :class:`~scalinglaws._validation.NumericalWarning`.
 
     Examples
     --------
@@ -254,11 +214,19 @@ def theory_loss(
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     rg = _as_points("ridge", ridge, allow_zero=True)
     nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
-    shape = nf.shape
+    _check_points_memory(nf.size, max_memory, "theory_loss")
     sums = spectral_sums(spec, method)
-    flat = _evaluate(sums, spec, nf.ravel(), ns.ravel(), rg.ravel())
-    out = {k: v.reshape(shape) for k, v in flat.items()}
-    return TheoryResult(n_features=nf.copy(), n_samples=ns.copy(), ridge=rg.copy(), **out)
+    core = evaluate_points(sums, spec, nf.ravel(), ns.ravel(), rg.ravel())
+    _scaled.warn(core)
+    return result_from_core(core, nf, ns, rg)
+
+
+def result_from_core(core: dict, nf, ns, rg) -> TheoryResult:
+    """A :class:`TheoryResult` of the shape of ``nf`` from flat core values."""
+    shape = np.shape(nf)
+    out = {k: np.asarray(core[k]).reshape(shape) for k in OUTPUTS}
+    inputs = (np.array(x, dtype=np.float64).reshape(shape) for x in (nf, ns, rg))
+    return TheoryResult(*inputs, **out)
 
 
 def theory_grid(
@@ -268,22 +236,83 @@ def theory_grid(
     n_samples: object,
     ridges: object = (0.0,),
     method: str = "auto",
+    progress: Progress | None = None,
+    allow_slow: bool = False,
+    max_memory=None,
 ) -> xr.Dataset:
     """:func:`theory_loss` on the full grid, as a Dataset shaped like ``simulate``'s output.
 
     Data variables ``test_mse``, ``excess``, ``kappa``, ``normalized_ridge``, ``df1``, ``df2``,
     ``tf1``, ``tf2``, ``d``, ``g``, each of dims ``(n_features, n_samples, ridge)``; the lists are
     validated, de-duplicated and sorted as in :func:`scalinglaws.simulation.simulate`.
+
+    The grid is evaluated in chunks: ``progress(done, total)`` is called after each, and a grid
+    whose time, measured on the first chunk, extrapolates past an hour is refused
+    (:class:`~scalinglaws._validation.InputError`) unless ``allow_slow``; one that would not fit
+    in ``max_memory`` (default: the memory available now) is refused before it starts.
     """
+    spec = check_linear_spec(spec)
+    method = check_choice("method", method, METHODS)
     nf = np.array(check_int_list("n_features", n_features), dtype=np.float64)
     ns = np.array(check_int_list("n_samples", n_samples), dtype=np.float64)
     rg = np.array(check_float_list("ridges", ridges))
-    res = theory_loss(spec, nf[:, None, None], ns[None, :, None], rg[None, None, :], method=method)
+    sums = spectral_sums(spec, method)
+
+    def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
+        return evaluate_points(sums, spec, a, b, c)
+
+    values = evaluate_grid(
+        core, nf, ns, rg, progress=progress, allow_slow=allow_slow, max_memory=max_memory
+    )
     dims = ("n_features", "n_samples", "ridge")
     names = ("test_mse", "excess", "kappa", "normalized_ridge")
     names += ("df1", "df2", "tf1", "tf2", "d", "g")
     return xr.Dataset(
-        {name: (dims, getattr(res, name)) for name in names},
+        {name: (dims, values[name]) for name in names},
         coords={"n_features": nf.astype(np.int64), "n_samples": ns.astype(np.int64), "ridge": rg},
         attrs={"spec": str(spec.to_dict()), "source": "deterministic equivalent, MODEL.md §5"},
     )
+
+
+def evaluate_grid(
+    core: Callable[[np.ndarray, np.ndarray, np.ndarray], dict],
+    nf: np.ndarray,
+    ns: np.ndarray,
+    rg: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    allow_slow: bool = False,
+    max_memory=None,
+    what: str = "The theory grid",
+    names: tuple[str, ...] = OUTPUTS,
+) -> dict[str, np.ndarray]:
+    """``names`` (and ``log_excess``) of ``core(N, P, γ)`` on the grid nf × ns × rg, in chunks.
+
+    ``core`` maps flat N, P, γ to a dict like :func:`._scaled.evaluate`'s. Memory is checked before
+    anything is allocated, time after the first chunk (:func:`._grid.run_in_chunks`); the trouble
+    of the whole grid is warned once (:func:`._scaled.warn`). Arrays of shape (N, P, γ).
+    """
+    shape = (nf.size, ns.size, rg.size)
+    total = int(np.prod(shape))
+    _check_points_memory(total, max_memory, what)
+    flat = [np.broadcast_to(x, shape).ravel() for x in (nf[:, None, None], ns[None, :, None], rg)]
+    values = {name: np.empty(total) for name in names + ("log_excess",)}
+    pole = np.zeros(total, dtype=bool)
+
+    def chunk(start: int, stop: int) -> None:
+        out = core(*(x[start:stop] for x in flat))
+        for name, array in values.items():
+            array[start:stop] = out[name]
+        pole[start:stop] = out["pole"]
+
+    run_in_chunks(
+        chunk,
+        total,
+        what=what,
+        parameter="'n_features', 'n_samples' or 'ridges'",
+        progress=progress,
+        allow_slow=allow_slow,
+    )
+    warn_fields = tuple(f for f in names if f in _scaled.WARN_FIELDS)
+    _scaled.warn({**values, "pole": pole}, stacklevel=5, fields=warn_fields)
+    return {name: out.reshape(shape) for name, out in values.items()}

@@ -36,20 +36,25 @@ of §5 with spectrum :math:`\lambda_i = \nu_i`, teacher variances
 :math:`\bar w_i^2 = t_i^2 N_\mathrm{ref}/s_i^2`, unit-variance projections and label noise
 :math:`\sigma_\varepsilon^2 + \sigma_r^2`; :func:`two_level_loss` evaluates §5 there. For linear
 features it reduces to §5 itself (up to the reference draw's finite size).
+
+Both losses are evaluated in scaled units (the eigenvalues over the largest, the target's power as
+:math:`p_i = t_i^2/s_i` with :math:`\kappa^2 t_i^2/(s_i(s_i+\kappa)^2) = p_i q_i^2`,
+:math:`q_i = \kappa/(s_i+\kappa)`), like §5 (:mod:`._scaled`), so any scale float64 holds works.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import warn_numerical
+from .._validation import InputError, warn_numerical
 from ..spec import ModelSpec, Teacher
 from ..spectrum import Spectrum
-from ._solve import bracketed_root
-from .loss import TheoryResult, _as_points, theory_loss
+from . import _scaled
+from ._sums import SpectralSums, scaled_sums
+from .loss import TheoryResult, _as_points, result_from_core
 
 __all__ = [
     "KernelSpectrum",
@@ -73,22 +78,46 @@ class KernelSpectrum:
     eigenvalues : ndarray of shape (rank,)
         s_i > 0, decreasing (the null space is dropped).
     target_power : ndarray of shape (rank,)
-        t_i² = E[(v_iᵀ b)²].
+        t_i² = E[(v_iᵀ b)²] (``inf`` where it exceeds float64; the theory uses ``explained``).
     target_var : float
         E[f_*(x)²].
     n_features : int
         Size N of the matrix the spectrum came from.
+    explained : ndarray of shape (rank,), optional
+        p_i = t_i²/s_i, the target power explained along each direction (Σ p_i ≤ E[f_*²]);
+        computed from the others when not given.
     """
 
     eigenvalues: np.ndarray
     target_power: np.ndarray
     target_var: float
     n_features: int
+    explained: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.explained is None:
+            with np.errstate(over="ignore"):
+                p = np.asarray(self.target_power, dtype=np.float64) / self.eigenvalues
+            object.__setattr__(self, "explained", p)
 
     @property
     def residual_var(self) -> float:
         """σ_r² = E[f_*²] − Σ t_i²/s_i, the target power outside the features' span (≥ 0)."""
-        return float(max(self.target_var - np.sum(self.target_power / self.eigenvalues), 0.0))
+        return float(max(self.target_var - np.sum(self.explained), 0.0))
+
+
+def _scale_of(matrix: np.ndarray) -> float:
+    """A power of 4 near the largest diagonal entry when it is far from 1 (exact rescaling)."""
+    top = float(np.max(np.abs(np.diag(matrix)))) if matrix.size else 1.0
+    if not np.isfinite(top):
+        raise InputError(
+            "'kernel' must be finite. Got entries beyond float64's range (1.8e308) instead: the "
+            "features' scale (lambda_plus times feature_var) is too large for this activation's "
+            "kernel; rescale the model (the loss scales with it)."
+        )
+    if top == 0 or 1e-100 < top < 1e100:
+        return 1.0
+    return float(4.0 ** np.round(np.log(top) / np.log(4.0)))
 
 
 def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -> KernelSpectrum:
@@ -97,7 +126,8 @@ def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -
     Parameters
     ----------
     kernel : ndarray of shape (n, n)
-        K, symmetric positive semi-definite.
+        K, symmetric positive semi-definite (rescaled by a power of 4 for ``eigh`` when its
+        entries are far from 1, which changes no digit).
     target : ndarray of shape (n,) or (n, k)
         Either b = E[φ f_*] for one teacher (then :math:`t_i^2 = (v_i^\top b)^2`), or a factor
         H of the second-moment matrix over the teacher's randomness, :math:`E[bb^\top] = HH^\top`
@@ -105,18 +135,24 @@ def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -
     target_var : float
         E[f_*²] (its expectation when ``target`` is a second-moment matrix).
     """
-    evals, evecs = sla.eigh(kernel, check_finite=False)
+    scale = _scale_of(kernel)
+    evals, evecs = sla.eigh(kernel / scale if scale != 1.0 else kernel, check_finite=False)
+    evals = evals * scale
     keep = evals > RANK_RTOL * max(evals[-1], 0.0)
     evals, evecs = evals[keep][::-1], evecs[:, keep][:, ::-1]
     proj = evecs.T @ target
-    power = proj**2 if target.ndim == 1 else np.sum(proj**2, axis=1)
-    resid = target_var - np.sum(power / evals)
+    root = np.sqrt(evals)
+    scaled = proj / (root if target.ndim == 1 else root[:, None])  # p = t²/s without t² overflow
+    explained = scaled**2 if target.ndim == 1 else np.sum(scaled**2, axis=1)
+    with np.errstate(over="ignore"):
+        power = explained * evals
+    resid = target_var - np.sum(explained)
     if resid < -1e-6 * max(target_var, 1e-300):
         warn_numerical(
             f"The target's power inside the features' span exceeds its total by {-resid:.3g}: "
             "the kernel or the target moments are inaccurate; increase the quadrature nodes."
         )
-    return KernelSpectrum(evals, power, float(target_var), int(kernel.shape[0]))
+    return KernelSpectrum(evals, power, float(target_var), int(kernel.shape[0]), explained)
 
 
 @dataclass(frozen=True)
@@ -133,26 +169,18 @@ class OneLevelResult:
     excess: np.ndarray
 
 
-def _df(s: np.ndarray, kappa: np.ndarray, power: int) -> np.ndarray:
-    ratio = s[None, :] / (s[None, :] + kappa[:, None])
-    return np.sum(ratio**power, axis=1)
-
-
-def _ridgeless_kappa(s: np.ndarray, ns: np.ndarray) -> np.ndarray:
-    """κ₀ with df₁(κ₀) = P for P < rank, else 0 (flat)."""
-    rank = s.size
-    out = np.zeros(ns.shape)
-    below = ns < rank
-    if np.any(below):
-        p = ns[below]
-        lo = s[-1] * (rank - p) / (2.0 * p)
-        hi = np.sum(s) / p
-
-        def residual(t, idx):
-            return _df(s, np.exp(t), 1) / p[idx] - 1.0
-
-        out[below] = np.exp(bracketed_root(residual, np.log(lo), np.log(hi)))
-    return out
+def _one_level_sums(spectrum: KernelSpectrum) -> SpectralSums:
+    """§5 nodes of the one-level problem: levels s/s₁, teacher w̄² = t²/s² (λ₊σ_w² = Σ p s₁/s)."""
+    s = np.asarray(spectrum.eigenvalues, dtype=np.float64)
+    levels = s / s[0]
+    return scaled_sums(
+        levels,
+        spectrum.explained / levels,
+        np.ones(s.size),
+        latent_dim=s.size,
+        lambda_plus=float(s[0]),
+        log_variance_scale=-float(np.log(s[0])),
+    )
 
 
 def one_level_loss(
@@ -160,8 +188,12 @@ def one_level_loss(
 ) -> OneLevelResult:
     r"""Test loss of ridge regression on fixed features with second moments K (one level).
 
-    .. math:: \text{test\_mse} = \frac{\kappa^2 \sum_i t_i^2/(s_i(s_i+\kappa)^2)
-              + \sigma_\varepsilon^2 + \sigma_r^2}{1 - \mathrm{df}_2(\kappa)/P}
+    .. math:: \text{test\_mse} = \frac{\sum_i p_i q_i^2 + \sigma_\varepsilon^2 + \sigma_r^2}
+              {1 - \mathrm{df}_2(\kappa)/P}, \qquad p_i = \frac{t_i^2}{s_i},\quad
+              q_i = \frac{\kappa}{s_i + \kappa}
+
+    (:math:`\sum_i p_i q_i^2 = \kappa^2\sum_i t_i^2/(s_i(s_i+\kappa)^2)`), §5 with N → ∞:
+    κ solves :math:`\kappa(1 - \mathrm{df}_1/P) = \gamma/P` in scaled log units.
 
     Parameters
     ----------
@@ -176,43 +208,47 @@ def one_level_loss(
     -------
     OneLevelResult
         Arrays of the broadcast shape of P and γ. A pole (γ = 0, P = rank K) gives inf with a
-        :class:`~scalinglaws._validation.NumericalWarning`.
+        :class:`~scalinglaws._validation.NumericalWarning`, as does a loss beyond float64.
     """
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     rg = _as_points("ridge", ridge, allow_zero=True)
     ns, rg = np.broadcast_arrays(ns, rg)
     shape, ns, rg = ns.shape, ns.ravel(), rg.ravel()
-    s, power = spectrum.eigenvalues, spectrum.target_power
-    kappa = _ridgeless_kappa(s, ns)
+    sums = _one_level_sums(spectrum)
+    nf = np.full(ns.size, np.inf)  # one level: κ(1 − df₁/P) = γ/P is §5's equation at N = ∞
+    t = _scaled.ridgeless_log_kappa(sums, ns)
+    with np.errstate(divide="ignore"):
+        log_gh = np.log(rg) - np.log(ns) - sums.log_lambda_plus
     pos = rg > 0
     if np.any(pos):
-        p, lam = ns[pos], rg[pos] / ns[pos]
-        lo, hi = np.maximum(kappa[pos], lam), lam + np.sum(s) / p
-
-        def residual(t, idx):
-            k = np.exp(t)
-            return k * (1.0 - _df(s, k, 1) / p[idx]) / lam[idx] - 1.0
-
-        kappa[pos] = np.exp(bracketed_root(residual, np.log(lo), np.log(hi)))
-    df1, df2 = _df(s, kappa, 1), _df(s, kappa, 2)
-    bias = kappa**2 * np.sum(power[None, :] / (s * (s[None, :] + kappa[:, None]) ** 2), axis=1)
+        t[pos] = _scaled.solve_log_kappa(sums, nf[pos], ns[pos], log_gh[pos], t[pos])
+    df1, df2, _, _, f_bar = sums.moments(np.exp(np.minimum(t, 690.0)))
+    at_zero = t == -np.inf
+    rank = sums.latent_dim
+    df1, df2 = np.where(at_zero, rank, df1), np.where(at_zero, rank, df2)
     sigma2 = noise_var + spectrum.residual_var
     denom = 1.0 - df2 / ns
     pole = denom <= 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        test_mse = np.where(pole, np.inf, (bias + sigma2) / denom)
+    with np.errstate(divide="ignore", over="ignore"):
+        log_bias = np.where(
+            at_zero, -np.inf, sums.log_lambda_plus + sums.log_teacher_var + 2 * np.minimum(t, 0.0)
+        ) + np.log(f_bar)
+        test_mse = np.where(pole, np.inf, (np.exp(log_bias) + sigma2) / np.where(pole, 1, denom))
+        kappa = np.exp(t + sums.log_lambda_plus)
     if np.any(pole):
         warn_numerical(
-            f"The one-level loss has a pole (ridge = 0 and n_samples = rank of K = {s.size}) at "
+            f"The one-level loss has a pole (ridge = 0 and n_samples = rank of K = {rank}) at "
             f"{int(pole.sum())} point(s): returning inf. Use a ridge > 0.",
         )
-    out = {"kappa": kappa, "df1": df1, "df2": df2, "test_mse": test_mse}
-    out = {k: v.reshape(shape) for k, v in out.items()}
+    core = {"test_mse": test_mse, "kappa": kappa, "excess": test_mse - noise_var, "pole": pole}
+    _scaled.warn(core, fields=("test_mse", "kappa"), stacklevel=4, poles=False)
+    out = {k: core[k].reshape(shape) for k in ("kappa", "test_mse", "excess")}
     return OneLevelResult(
         n_samples=ns.reshape(shape),
         ridge=rg.reshape(shape),
+        df1=df1.reshape(shape),
+        df2=df2.reshape(shape),
         residual_var=spectrum.residual_var,
-        excess=out["test_mse"] - noise_var,
         **out,
     )
 
@@ -221,17 +257,34 @@ def equivalent_linear_spec(reference: KernelSpectrum, *, noise_var: float = 0.0)
     r"""The linear model of §5 equivalent to random features with a reference kernel spectrum.
 
     Spectrum :math:`\nu_i = s_i/N_\mathrm{ref}`, teacher variances
-    :math:`\bar w_i^2 = t_i^2 N_\mathrm{ref}/s_i^2`, projections of unit variance per entry
-    (``feature_var`` = rank), label noise :math:`\sigma_\varepsilon^2 + \sigma_r^2`.
+    :math:`\bar w_i^2 = t_i^2 N_\mathrm{ref}/s_i^2 = p_i N_\mathrm{ref}/s_i`, projections of unit
+    variance per entry (``feature_var`` = rank), label noise :math:`\sigma_\varepsilon^2 +
+    \sigma_r^2`. (:func:`two_level_loss` uses the same model in scaled units, so it also works
+    where these variances exceed float64.)
     """
     n_ref = reference.n_features
     nu = reference.eigenvalues / n_ref
-    variances = reference.target_power * n_ref / reference.eigenvalues**2
+    with np.errstate(over="ignore"):
+        variances = reference.explained * (n_ref / reference.eigenvalues)
     return ModelSpec(
         spectrum=Spectrum.from_eigenvalues(nu),
         teacher=Teacher.from_variances(variances),
         noise_var=noise_var + reference.residual_var,
         feature_var=float(nu.size),
+    )
+
+
+def two_level_sums(reference: KernelSpectrum) -> SpectralSums:
+    """§5 nodes of :func:`equivalent_linear_spec` in scaled units (levels s/s₁, shares ∝ p/ℓ)."""
+    s = np.asarray(reference.eigenvalues, dtype=np.float64)
+    levels = s / s[0]
+    return scaled_sums(
+        levels,
+        reference.explained / levels,
+        np.ones(s.size),
+        latent_dim=s.size,
+        lambda_plus=float(s[0]) / reference.n_features,
+        log_variance_scale=float(np.log(reference.n_features) - np.log(s[0])),
     )
 
 
@@ -243,15 +296,27 @@ def two_level_loss(
     *,
     noise_var: float = 0.0,
 ) -> TheoryResult:
-    r"""Test loss averaged over the features' draw (two levels), via :func:`equivalent_linear_spec`.
+    r"""Test loss averaged over the features' draw (two levels), §5 on
+    :func:`equivalent_linear_spec` (evaluated in scaled units, :func:`two_level_sums`).
 
     ``reference`` is the :class:`KernelSpectrum` of a large draw of :math:`N_\mathrm{ref}` features
     (it should exceed the largest N by a factor of a few: the operator's spectrum beyond
     :math:`N_\mathrm{ref}` is truncated into the residual). Returns §5's :class:`TheoryResult`
     with ``test_mse`` including σ_ε², and ``excess`` = test_mse − σ_ε².
     """
-    spec = equivalent_linear_spec(reference, noise_var=noise_var)
-    res = theory_loss(spec, n_features, n_samples, ridge)
-    values = res.as_dict()
-    values["excess"] = res.test_mse - noise_var
-    return TheoryResult(**values)
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    rg = _as_points("ridge", ridge, allow_zero=True)
+    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    sums = two_level_sums(reference)
+    core = evaluate_two_level(sums, reference, nf.ravel(), ns.ravel(), rg.ravel(), noise_var)
+    _scaled.warn(core)
+    return result_from_core(core, nf, ns, rg)
+
+
+def evaluate_two_level(sums, reference: KernelSpectrum, nf, ns, rg, noise_var: float) -> dict:
+    """The §5 core at flat points for :func:`two_level_loss` (``excess`` = test_mse − σ_ε²)."""
+    log_gh = _scaled.log_normalized_ridge(sums, rg, float(sums.latent_dim), nf, ns)
+    core = _scaled.evaluate(sums, nf, ns, log_gh, noise_var + reference.residual_var)
+    core["excess"] = core["excess"] + reference.residual_var  # the residual is part of the target
+    return core

@@ -21,73 +21,95 @@ c_NP        ``per_product``       cost per (feature × sample)
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from .._validation import (
-    NumericalWarning,
+    InputError,
     check_choice,
     check_float_list,
     check_nonnegative_float,
     warn_numerical,
 )
 from ..spec import ModelSpec
+from . import _scaled
+from ._grid import Progress, run_in_chunks
 from ._solve import golden_minimum
 from ._sums import SpectralSums, spectral_sums
-from .loss import (
-    METHODS,
-    TheoryResult,
-    _as_points,
-    _evaluate,
-    check_linear_spec,
-    ridgeless_kappa,
-    theory_loss,
-)
+from .loss import METHODS, TheoryResult, _as_points, check_linear_spec, result_from_core
 
 __all__ = ["optimal_ridge", "CostModel", "Frontier", "compute_frontier"]
 
 _SCAN = np.linspace(np.log(1e-8), np.log(1e4), 25)  # log(γ̃/κ_ref), 2 points per decade
 
 
-def _optimal_flat(sums: SpectralSums, spec: ModelSpec, nf, ns, *, xtol: float) -> np.ndarray:
-    """γ* (flat) for flat N, P."""
-    m = sums.latent_dim
-    to_ridge = spec.feature_var * nf * ns / m  # γ = γ̃ · σ_u² N P / M
-    kappa0 = ridgeless_kappa(sums, np.minimum(nf, ns))
-    ref = np.log(np.where(kappa0 > 0, kappa0, sums.smallest))
-    log_gt = ref[:, None] + _SCAN[None, :]
+def _optimal_log_ridge(sums: SpectralSums, noise_var: float, nf, ns, *, xtol: float):
+    """log γ̂* (flat; ``-inf`` for γ* = 0), the ridgeless log κ̂₀, and where the scan hit its top.
+
+    Minimizes the log of the excess (the same minimizer, and finite where the excess overflows)
+    over log γ̂ = log κ̂_ref + [log 1e-8, log 1e4], κ̂_ref the ridgeless κ̂₀ (or ℓ_M once κ₀ = 0).
+    """
+    t0 = _scaled.ridgeless_log_kappa(sums, np.minimum(nf, ns))
+    ref = np.where(t0 > -np.inf, t0, np.log(sums.smallest_level))
+    log_gh = ref[:, None] + _SCAN[None, :]
     rep = np.broadcast_to
-    scan = _evaluate(
+    scan = _scaled.evaluate(
         sums,
-        spec,
-        rep(nf[:, None], log_gt.shape).ravel(),
-        rep(ns[:, None], log_gt.shape).ravel(),
-        (np.exp(log_gt) * to_ridge[:, None]).ravel(),
-        rep(kappa0[:, None], log_gt.shape).ravel(),
-    )["excess"].reshape(log_gt.shape)
+        rep(nf[:, None], log_gh.shape).ravel(),
+        rep(ns[:, None], log_gh.shape).ravel(),
+        log_gh.ravel(),
+        noise_var,
+        rep(t0[:, None], log_gh.shape).ravel(),
+    )["log_excess"].reshape(log_gh.shape)
     j = np.argmin(scan, axis=1)
-    if np.any(j == _SCAN.size - 1):
-        warn_numerical(
-            "The optimal ridge lies at or above the largest ridge scanned (1e4 times the "
-            "ridgeless kappa); the loss is flat there. Check the model's scales.",
-            stacklevel=4,
-        )
+    at_top = j == _SCAN.size - 1
     rows = np.arange(nf.size)
-    lo = log_gt[rows, np.maximum(j - 1, 0)]
-    hi = log_gt[rows, np.minimum(j + 1, _SCAN.size - 1)]
+    lo = log_gh[rows, np.maximum(j - 1, 0)]
+    hi = log_gh[rows, np.minimum(j + 1, _SCAN.size - 1)]
 
     def objective(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        ridge = np.exp(t) * to_ridge[idx]
-        return _evaluate(sums, spec, nf[idx], ns[idx], ridge, kappa0[idx])["excess"]
+        return _scaled.evaluate(sums, nf[idx], ns[idx], t, noise_var, t0[idx])["log_excess"]
 
     t_best, f_best = golden_minimum(objective, lo, hi, xtol=xtol)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumericalWarning)  # the γ = 0 pole is a candidate only
-        ridgeless = _evaluate(sums, spec, nf, ns, np.zeros(nf.size), kappa0)["excess"]
-    return np.where(ridgeless <= f_best, 0.0, np.exp(t_best) * to_ridge)
+    ridgeless = _scaled.evaluate(sums, nf, ns, np.full(nf.size, -np.inf), noise_var, t0)
+    return np.where(ridgeless["log_excess"] <= f_best, -np.inf, t_best), t0, at_top
+
+
+def _warn_scan_top(at_top: np.ndarray) -> None:
+    if np.any(at_top):
+        warn_numerical(
+            f"The optimal ridge lies at or above the largest ridge scanned (1e4 times the "
+            f"ridgeless kappa) at {int(at_top.sum())} point(s); the loss is flat there. Check "
+            "the model's scales.",
+            stacklevel=4,
+        )
+
+
+def _ridge_from_log(sums: SpectralSums, spec: ModelSpec, log_gh, nf, ns, warn=True) -> np.ndarray:
+    """γ = exp(log γ̂) · σ_u² N P λ₊ / M, in log space (``inf`` beyond float64, warned)."""
+    const = np.log(spec.feature_var) + sums.log_lambda_plus - np.log(sums.latent_dim)
+    with np.errstate(over="ignore"):
+        ridge = np.exp(log_gh + np.log(nf) + np.log(ns) + const)
+    if warn and np.any(np.isinf(ridge)):
+        warn_numerical(
+            f"The optimal ridge exceeds the float64 range (1.8e308) at {int(np.isinf(ridge).sum())}"
+            " point(s): returning inf there. Rescale feature_var or lambda_plus.",
+            stacklevel=4,
+        )
+    return ridge
+
+
+def _optimum(sums, spec, nf, ns, *, xtol: float, warn: bool = True) -> dict:
+    """The §5 core at γ* for flat N, P, with ``ridge`` (γ*) and ``at_top`` added."""
+    log_gh, t0, at_top = _optimal_log_ridge(sums, spec.noise_var, nf, ns, xtol=xtol)
+    core = _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var, t0)
+    core.update(ridge=_ridge_from_log(sums, spec, log_gh, nf, ns, warn=warn), at_top=at_top)
+    if warn:
+        _warn_scan_top(at_top)
+        _scaled.warn(core, stacklevel=5)
+    return core
 
 
 def optimal_ridge(
@@ -106,13 +128,13 @@ def optimal_ridge(
     min(N, P) ≥ M), 2 points per decade, refines the best bracket by golden section to ``xtol``
     in log γ̃ (the loss is flat there: its error is ~xtol²), and returns
     γ* = 0 when the ridgeless loss is no larger. The optimal γ is non-zero even without noise
-    (``MODEL.md`` §5).
+    (``MODEL.md`` §5). All in scaled units, so any λ₊, σ_w², σ_u² in float64 work.
 
     Returns
     -------
     TheoryResult
-        :func:`~scalinglaws.theory.theory_loss` at γ*, so ``.ridge`` is γ* and ``.test_mse`` is
-        L_opt; fields of the broadcast shape of N and P.
+        The theory at γ*, so ``.ridge`` is γ* and ``.test_mse`` is L_opt; fields of the broadcast
+        shape of N and P.
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
@@ -120,8 +142,8 @@ def optimal_ridge(
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     nf, ns = np.broadcast_arrays(nf, ns)
     sums = spectral_sums(spec, method)
-    best = _optimal_flat(sums, spec, nf.ravel(), ns.ravel(), xtol=xtol).reshape(nf.shape)
-    return theory_loss(spec, nf, ns, best, method=method)
+    core = _optimum(sums, spec, nf.ravel(), ns.ravel(), xtol=xtol)
+    return result_from_core(core, nf, ns, core["ridge"].reshape(nf.shape))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,11 +160,21 @@ class CostModel:
     def __post_init__(self) -> None:
         for name in ("per_feature", "per_sample", "per_product"):
             object.__setattr__(self, name, check_nonnegative_float(name, getattr(self, name)))
-        if self.per_sample + self.per_product == 0:
-            raise ValueError(
-                "'per_sample' or 'per_product' must be > 0, so that the budget fixes n_samples. "
-                "Got 0 and 0 instead."
+        if self.per_product == 0 and self.per_sample == 0:
+            raise InputError(
+                "'per_product' must be > 0 when 'per_sample' is 0, so that the budget fixes "
+                f"n_samples. Got {self.per_product!r} instead."
             )
+        if self.per_product == 0 and self.per_feature == 0:
+            raise InputError(
+                "'per_product' must be > 0 when 'per_feature' is 0, so that the budget bounds "
+                f"n_features. Got {self.per_product!r} instead."
+            )
+
+    @property
+    def smallest_budget(self) -> float:
+        """The cost of N = P = 1, the least budget with a valid allocation."""
+        return self.per_feature + self.per_sample + self.per_product
 
     def cost(self, n_features: np.ndarray, n_samples: np.ndarray) -> np.ndarray:
         """C(N, P), broadcast shape."""
@@ -195,10 +227,23 @@ class Frontier:
         )
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    if x.size < 2 or not np.all(np.isfinite(y)) or np.any(y <= 0):
+def _slope(x: np.ndarray, log_y: np.ndarray) -> float:
+    """Least-squares slope of log y against log x (NaN with < 2 points or a non-finite log y)."""
+    if x.size < 2 or not np.all(np.isfinite(log_y)):
         return float("nan")
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+    return float(np.polyfit(np.log(x), log_y, 1)[0])
+
+
+def _check_budgets(budgets: object, cost: CostModel) -> np.ndarray:
+    budget = np.array(check_float_list("budgets", budgets, allow_zero=False))
+    least = cost.smallest_budget
+    if np.any(budget < least):
+        bad = float(budget[np.argmax(budget < least)])
+        raise InputError(
+            f"'budgets' must be >= {least:g} with this cost (the cost of n_features = "
+            f"n_samples = 1, c_N + c_P + c_NP). Got {bad!r} instead."
+        )
+    return budget
 
 
 def compute_frontier(
@@ -210,6 +255,8 @@ def compute_frontier(
     method: str = "auto",
     n_grid: int = 25,
     xtol: float = 1e-4,
+    progress: Progress | None = None,
+    allow_slow: bool = False,
 ) -> Frontier:
     r"""Loss-minimizing (N*, P*) for each compute budget C, and the frontier's exponents.
 
@@ -219,28 +266,70 @@ def compute_frontier(
     golden section to ``xtol`` in log N. ``ridge=None`` uses γ*(N, P) at each point
     (:func:`optimal_ridge`); a number holds γ fixed. With the default cost N·P, γ optimal and
     no noise, the isotropic model gives N* = P* = C^(1/2) and L* ∝ C^(-α/2) (``MODEL.md`` §5).
+    The search minimizes the log of the excess, in scaled units (any λ₊, σ_w², σ_u²); the loss
+    exponent is fitted to the log excess, so it exists even where the excess overflows.
+    Budgets are solved a few at a time, with ``progress(done, total)`` after each group; a list
+    whose time, measured on the first budget, extrapolates past an hour is refused (an
+    :class:`~scalinglaws._validation.InputError`) unless ``allow_slow``.
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
     cost = cost if cost is not None else CostModel()
     if not isinstance(cost, CostModel):
         raise TypeError(f"'cost' must be a CostModel. Got {type(cost).__name__} instead.")
-    budget = np.array(check_float_list("budgets", budgets, allow_zero=False))
+    budget = _check_budgets(budgets, cost)
     fixed = None if ridge is None else check_nonnegative_float("ridge", ridge)
-    n_max = cost.max_features(budget)
-    if np.any(n_max < 1):
-        bad = float(budget[np.argmax(n_max < 1)])
-        raise ValueError(f"'budgets' must allow n_features >= 1 and n_samples >= 1. Got {bad!r}.")
     sums = spectral_sums(spec, method)
+    names = ("n_features", "n_samples", "ridge", "test_mse", "excess", "log_excess", "pole")
+    out = {name: np.empty(budget.size) for name in names}
+    at_top = np.zeros(budget.size, dtype=bool)
+
+    def chunk(start: int, stop: int) -> None:
+        part = _frontier_points(sums, spec, cost, budget[start:stop], fixed, n_grid, xtol)
+        for name in names:
+            out[name][start:stop] = part[name]
+        at_top[start:stop] = part.get("at_top", False)
+
+    run_in_chunks(
+        chunk,
+        budget.size,
+        what="The frontier",
+        parameter="the number of budgets",
+        progress=progress,
+        allow_slow=allow_slow,
+        first_chunk=1,
+        chunk=8,
+        unit="budgets",
+    )
+    _warn_scan_top(at_top)
+    _scaled.warn({**out, "pole": out["pole"].astype(bool)}, fields=("excess", "test_mse"))
+    if np.any(np.isinf(out["ridge"])):
+        _ridge_from_log(sums, spec, np.array([np.inf]), np.ones(1), np.ones(1))  # warns why
+    return Frontier(
+        budget=budget,
+        n_features=out["n_features"],
+        n_samples=out["n_samples"],
+        ridge=out["ridge"],
+        test_mse=out["test_mse"],
+        excess=out["excess"],
+        exponent_n_features=_slope(budget, np.log(out["n_features"])),
+        exponent_n_samples=_slope(budget, np.log(out["n_samples"])),
+        exponent_loss=-_slope(budget, out["log_excess"]),
+    )
+
+
+def _frontier_points(sums, spec, cost, budget, fixed, n_grid, xtol) -> dict:
+    """N*, P* and the core there for each of ``budget`` (no warnings; see compute_frontier)."""
+    n_max = np.maximum(cost.max_features(budget), 1.0)
 
     def loss(log_n: np.ndarray, idx: np.ndarray) -> np.ndarray:
         nf = np.exp(log_n)
         ns = cost.n_samples_for(budget[idx], nf)
         if fixed is None:
-            ridges = _optimal_flat(sums, spec, nf, ns, xtol=1e-4)
-        else:
-            ridges = np.full(nf.size, fixed)
-        return _evaluate(sums, spec, nf, ns, ridges)["excess"]
+            log_gh, t0, _ = _optimal_log_ridge(sums, spec.noise_var, nf, ns, xtol=1e-4)
+            return _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var, t0)["log_excess"]
+        log_gh = _scaled.log_normalized_ridge(sums, fixed, spec.feature_var, nf, ns)
+        return _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var)["log_excess"]
 
     grid = np.linspace(0.0, 1.0, n_grid)[None, :] * np.log(n_max)[:, None]
     rows = np.repeat(np.arange(budget.size), n_grid)
@@ -252,16 +341,10 @@ def compute_frontier(
     log_n, _ = golden_minimum(loss, lo, hi, xtol=xtol)
     nf = np.exp(log_n)
     ns = cost.n_samples_for(budget, nf)
-    best = optimal_ridge(spec, nf, ns, method=method) if fixed is None else None
-    res = best if best is not None else theory_loss(spec, nf, ns, fixed, method=method)
-    return Frontier(
-        budget=budget,
-        n_features=nf,
-        n_samples=ns,
-        ridge=res.ridge,
-        test_mse=res.test_mse,
-        excess=res.excess,
-        exponent_n_features=_slope(budget, nf),
-        exponent_n_samples=_slope(budget, ns),
-        exponent_loss=-_slope(budget, res.excess),
-    )
+    if fixed is None:
+        core = _optimum(sums, spec, nf, ns, xtol=1e-4, warn=False)
+    else:
+        log_gh = _scaled.log_normalized_ridge(sums, fixed, spec.feature_var, nf, ns)
+        core = _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var)
+        core["ridge"] = np.full(nf.size, fixed)
+    return {**core, "n_features": nf, "n_samples": ns}

@@ -1,0 +1,223 @@
+r"""The deterministic equivalent of ``MODEL.md`` §5 in scaled units: the core of the theory.
+
+The loss depends on λ₊, σ_w², σ_u² and γ only through invariant combinations. With the levels
+:math:`\ell_I = \lambda_I/\lambda_+` and shares :math:`v_I = \bar w_I^2/\sigma_w^2` of
+:class:`~._sums.SpectralSums`, the scaled ridge :math:`\hat\kappa = \kappa/\lambda_+` solves
+
+.. math::
+
+    \hat\kappa\Big(1 - \frac{\mathrm{df}_1}{N}\Big)\Big(1 - \frac{\mathrm{df}_1}{P}\Big)
+    = \hat\gamma = \frac{\gamma M}{\sigma_u^2 N P \lambda_+},
+
+with :math:`\log\hat\gamma` formed in log space, and is found in :math:`t = \log\hat\kappa` (the
+residual :math:`(1-\mathrm{df}_1/N)(1-\mathrm{df}_1/P) - e^{\log\hat\gamma - t}` stays in
+[-1, 1] on the bracket). Then, with :math:`c = \min(\hat\kappa, 1)` and the bounded sums of
+:mod:`._sums`, :math:`d = (N - \mathrm{df}_1)/(N - \mathrm{df}_2)`,
+:math:`1 - d = c\bar E/(N - \mathrm{df}_2)`, :math:`g = (\mathrm{df}_1 - d\,c\bar E)/P`,
+
+.. math::
+
+    \text{excess} = \frac{\lambda_+\sigma_w^2\, S + \sigma_\varepsilon^2 g}{1 - g},\qquad
+    S = \sum_I v_I \ell_I\,[q_I^2 d + q_I (1-d)]
+      = c^2\Big[d\,\bar F + \frac{\bar G\,\bar E}{N - \mathrm{df}_2}\Big],
+
+:math:`q_I = \hat\kappa/(\ell_I + \hat\kappa) \in [0, 1]`; the scales enter in log space at the
+end, so only a loss (or κ) that float64 truly cannot hold becomes ``inf``, with a warning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import warn_numerical
+from ._solve import bracketed_root
+from ._sums import SpectralSums
+
+__all__ = ["log_normalized_ridge", "ridgeless_log_kappa", "solve_log_kappa", "evaluate", "warn"]
+
+#: κ̂ above e^690 is used as e^690 in the sums: the neglected terms are below 1e-299 relative.
+_T_CLIP = 690.0
+_NEG_INF = float("-inf")
+
+
+def log_normalized_ridge(sums: SpectralSums, ridge, feature_var: float, nf, ns) -> np.ndarray:
+    r""":math:`\log\hat\gamma = \log(\gamma M/(\sigma_u^2 N P \lambda_+))`, ``-inf`` at γ = 0."""
+    const = np.log(sums.latent_dim) - np.log(feature_var) - sums.log_lambda_plus
+    with np.errstate(divide="ignore"):
+        return np.log(ridge) - np.log(nf) - np.log(ns) + const
+
+
+def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
+    r"""t₀ = log κ̂₀ with :math:`\mathrm{df}_1(\hat\kappa_0) = n` for n < M, ``-inf`` (κ₀ = 0) else.
+
+    Bracket: :math:`\ell_{\lceil 2n\rceil}` (then df₁ ≥ n) or, if 2n > M,
+    :math:`\ell_M (M-n)/(2M)` (then df₁ ≥ (M+n)/2), and :math:`\sum\ell / n`.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    out = np.full(n.shape, _NEG_INF)
+    below = n < sums.latent_dim
+    if not np.any(below):
+        return out
+    nb = n[below].ravel()
+    m = sums.latent_dim
+    small = 2 * nb <= m
+    log_lo = np.where(
+        small,
+        np.log(sums.level_at(np.where(small, 2 * nb, 1.0))),
+        np.log(sums.smallest_level) + np.log(m - nb) - np.log(2.0 * m),
+    )
+    log_hi = np.log(sums.trace_levels) - np.log(nb)
+
+    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return sums.df1_scaled(np.exp(t)) / nb[idx] - 1.0
+
+    out[below] = bracketed_root(residual, log_lo, log_hi)
+    return out
+
+
+def solve_log_kappa(sums: SpectralSums, nf, ns, log_gh, t0) -> np.ndarray:
+    """t = log κ̂ for γ̂ > 0 on the branch df₁ < min(N, P) (flat arrays)."""
+    lo = np.maximum(t0, log_gh)
+    hi = np.logaddexp(log_gh, np.log(sums.trace_levels / nf + sums.trace_levels / ns))
+
+    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        df1 = sums.df1_scaled(np.exp(np.minimum(t, _T_CLIP)))
+        shrink = (1.0 - df1 / nf[idx]) * (1.0 - df1 / ns[idx])
+        return shrink - np.exp(log_gh[idx] - t)  # exponent <= 0 on the bracket
+
+    return bracketed_root(residual, lo, hi)
+
+
+def evaluate(sums: SpectralSums, nf, ns, log_gh, noise_var: float, t0=None) -> dict:
+    """Every quantity of §5 at flat points; ``t0`` (ridgeless log κ̂ at min(N, P)) if known.
+
+    Returns a dict of flat arrays: ``t`` (log κ̂), ``log_gh``, ``df1``, ``df2``, ``d``, ``g``,
+    ``log_excess`` (``inf`` at a pole), ``pole``, and in the model's units ``kappa``,
+    ``normalized_ridge``, ``tf1``, ``tf2``, ``excess`` and ``test_mse`` (``inf`` where float64
+    cannot hold them: see :func:`warn`).
+    """
+    m = sums.latent_dim
+    n_min = np.minimum(nf, ns)
+    t = ridgeless_log_kappa(sums, n_min) if t0 is None else np.array(t0, dtype=np.float64)
+    positive = log_gh > _NEG_INF
+    if np.any(positive):
+        at = positive
+        t[at] = solve_log_kappa(sums, nf[at], ns[at], log_gh[at], t[at])
+    at_zero = t == _NEG_INF
+    df1, df2, e_bar, g_bar, f_bar = sums.moments(np.exp(np.minimum(t, _T_CLIP)))
+    df1 = np.where(at_zero, m, df1)
+    df2 = np.where(at_zero, m, df2)
+    df1 = np.where(~positive & (n_min < m), n_min, df1)  # the defining equation, exactly
+    log_c = np.minimum(t, 0.0)
+    nd2 = nf - df2
+    valid = nd2 > 0
+    a, b = _margins(nf, ns, t, log_gh, positive, at_zero, m)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = np.where(valid, nf * a / nd2, 0.5)  # N = M, κ = 0: limit 1/2
+        spread = np.where(at_zero, 0.0, np.exp(log_c) * e_bar)  # df₁ - df₂, no cancellation
+        # g = [df₁ − d(df₁ − df₂)]/P = [(1 − d) df₁ + d df₂]/P: positive terms for γ > 0; the
+        # ridgeless branch keeps the first form, exact there (d = 0, g = N/P for N <= P)
+        g = np.where(valid & positive, (spread * df1 / nd2 + d * df2) / ns, (df1 - d * spread) / ns)
+        one_minus_g = np.where(valid, b + d * spread / ns, 1.0 - g)  # positive terms: the pole
+        bracket = d * f_bar + g_bar * e_bar / nd2
+        log_s = np.where(at_zero | ~valid, _NEG_INF, 2.0 * log_c + np.log(bracket))
+        log_signal = sums.log_lambda_plus + sums.log_teacher_var + log_s
+        log_noise = np.log(noise_var) + np.log(np.maximum(g, 0.0))
+        log_num = np.logaddexp(log_signal, log_noise)
+        pole = (one_minus_g <= 0) & (log_num > _NEG_INF)
+        log_excess = np.where(
+            pole, np.inf, np.where(log_num == _NEG_INF, _NEG_INF, log_num - np.log(one_minus_g))
+        )
+        excess = np.exp(log_excess)
+        top = np.maximum(t, 0.0)
+        out = {
+            "t": t,
+            "log_gh": log_gh,
+            "df1": df1,
+            "df2": df2,
+            "d": d,
+            "g": g,
+            "log_excess": log_excess,
+            "pole": pole,
+            "kappa": np.exp(t + sums.log_lambda_plus),
+            "normalized_ridge": np.exp(log_gh + sums.log_lambda_plus),
+            "tf1": np.exp(sums.log_teacher_var + np.log(g_bar) - top),
+            "tf2": np.exp(sums.log_teacher_var - sums.log_lambda_plus + np.log(f_bar) - 2 * top),
+            "excess": excess,
+            "test_mse": excess + noise_var,
+        }
+    return out
+
+
+def _margins(nf, ns, t, log_gh, positive, at_zero, m: int) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`a = 1 - \mathrm{df}_1/N` and :math:`b = 1 - \mathrm{df}_1/P` without cancellation.
+
+    For γ > 0 they follow from the equation, :math:`ab = \rho = \hat\gamma/\hat\kappa` with
+    :math:`b = 1 - r(1 - a)`, r = N/P (N ≤ P; roles swapped otherwise): the small root
+    :math:`2\rho/((1-r) + \sqrt{(1-r)^2 + 4r\rho})` is exact even where 1 − df₁/N is far below
+    rounding of df₁ (a tiny ridge at N ≈ P, where the loss grows like γ^-1/2). γ = 0: the one at
+    min(N, P) is 0, the other 1 − min/max; κ = 0 (min(N, P) ≥ M): 1 − M/N and 1 − M/P.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_rho = np.minimum(log_gh - t, 0.0)
+        rho = np.exp(log_rho)
+        r = np.minimum(nf, ns) / np.maximum(nf, ns)
+        large = 0.5 * ((1.0 - r) + np.sqrt((1.0 - r) ** 2 + 4.0 * r * rho))
+        root = np.exp(0.5 * log_rho)  # r = 1 with ρ below float64: both margins are sqrt(ρ)
+        small = np.where(large > 0, rho / large, root)
+        large = np.where(large > 0, large, root)
+        ridgeless_small, ridgeless_large = np.zeros_like(r), 1.0 - r
+    small = np.where(positive, small, ridgeless_small)
+    large = np.where(positive, large, ridgeless_large)
+    features_smaller = nf <= ns
+    a = np.where(features_smaller, small, large)
+    b = np.where(features_smaller, large, small)
+    a = np.where(at_zero & ~positive, 1.0 - m / nf, a)
+    b = np.where(at_zero & ~positive, 1.0 - m / ns, b)
+    return a, b
+
+
+#: Output fields that must be finite (except ``excess``/``test_mse`` at a pole), and their names.
+WARN_FIELDS = _FIELDS = {
+    "excess": "The excess loss",
+    "test_mse": "The test loss",
+    "kappa": "The renormalized ridge kappa",
+    "normalized_ridge": "The normalized ridge",
+    "tf1": "The teacher sum tf1",
+    "tf2": "The teacher sum tf2",
+}
+
+
+def warn(core: dict, *, stacklevel: int = 4, fields=tuple(_FIELDS), poles: bool = True) -> None:
+    """One :class:`~scalinglaws._validation.NumericalWarning` per kind of trouble in ``core``.
+
+    ``core`` needs ``pole`` and the ``fields``; the pole warning is left out if not ``poles``.
+    """
+    pole = core["pole"]
+    if poles and np.any(pole):
+        warn_numerical(
+            f"The test loss has a pole (ridge = 0 and n_samples = min(n_features, latent_dim)) "
+            f"at {int(pole.sum())} point(s): returning inf there. Use a ridge > 0, or move "
+            "n_features and n_samples apart.",
+            stacklevel=stacklevel,
+        )
+    for name in fields:
+        value = core[name]
+        bad = np.isinf(value)
+        if name in ("excess", "test_mse"):
+            bad &= ~pole
+        if np.any(bad):
+            warn_numerical(
+                f"{_FIELDS[name]} exceeds the float64 range (1.8e308) at "
+                f"{int(bad.sum())} point(s): returning inf there. The theory is scale-invariant: "
+                "rescale lambda_plus, teacher_var, noise_var, feature_var or the ridge.",
+                stacklevel=stacklevel,
+            )
+        nan = np.isnan(value)
+        if np.any(nan):
+            warn_numerical(
+                f"{_FIELDS[name]} could not be evaluated in float64 at "
+                f"{int(nan.sum())} point(s) (the spectrum spans more than float64's range): "
+                "returning NaN there. Drop eigenvalues below 1e-300 times the largest.",
+                stacklevel=stacklevel,
+            )
