@@ -32,6 +32,13 @@ def test_numbers_unchanged_since_before_the_rebuild(now, name):
         pytest.skip(f"{name}: the data extra is not installed")
     before = np.array([np.nan if v is None else v for v in REFERENCE["values"][name]])
     after = np.array([np.nan if v is None else v for v in now[name]])
+    rtol = np.full(before.size, 1e-8)
+    if name in ("theory/optimal", "theory/frontier"):
+        # The first half are argmins (γ*, N*) of objectives that are flat at their minimum: the
+        # searches stop at 1e-4 in log γ̃ and log N, and rounding moves them within that (1.2e-5
+        # measured for N*); the losses there (second half) stay within the 1e-8 bound.
+        rtol[: before.size // 2] = 1e-4
     # Measured after the rebuild: at most 2.8e-12 relative (linear simulation, ridge 0 near the
     # interpolation threshold); 1e-8 is the stated bound across BLAS kernels and thread counts.
-    np.testing.assert_allclose(after, before, rtol=1e-8, atol=0, equal_nan=True)
+    ok = np.isnan(before) & np.isnan(after) | (np.abs(after - before) <= rtol * np.abs(before))
+    assert ok.all(), (name, before[~ok], after[~ok])
