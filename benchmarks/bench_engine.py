@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from scalinglaws import ModelSpec, Spectrum
-from scalinglaws.simulation import StageTimer, simulate
+from scalinglaws.sampling.simulate import StageTimer, simulate
 
 
 def machine_matmul_gflops(p: int, n: int, m: int, repeats: int = 3) -> float:

@@ -29,7 +29,7 @@ warnings.simplefilter("ignore")
 try:
     from scalinglaws.bridges import make_task, simulate_realdata
 except ImportError:
-    from scalinglaws.realdata import make_task, simulate_realdata
+    from scalinglaws.bridges.realdata import make_task, simulate_realdata
 args = json.loads(sys.argv[1])
 task = make_task(args.pop("dataset"), max_samples=args.pop("max_samples"))
 start = time.perf_counter()
@@ -72,7 +72,8 @@ def main() -> None:
     print(f"{opts.dataset}, relu, N={opts.n_features}, P={opts.n_samples}, ridges={opts.ridges}, "
           f"{opts.seeds} seeds, {opts.n_test} test points")  # fmt: skip
     here = _run(Path(__file__).resolve().parent.parent / "src", args)
-    print(f"engine:   {here['wall_s']:7.2f} s in simulate_realdata ({here['process_s']:.2f} s process)")
+    print(f"engine:   {here['wall_s']:7.2f} s in simulate_realdata "
+          f"({here['process_s']:.2f} s process)")  # fmt: skip
     if opts.baseline_src is not None:
         base = _run(opts.baseline_src, args)
         print(f"baseline: {base['wall_s']:7.2f} s in simulate_realdata "

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from scalinglaws.simulation import simulate
-from scalinglaws.sweep import load_study, plan_units, run_study
-from scalinglaws.sweep.config import spec_from_dict
-from scalinglaws.sweep.executors import ProcessExecutor, SerialExecutor
+from scalinglaws.sampling.simulate import simulate
+from scalinglaws.studies import load_study, plan_units, run_study
+from scalinglaws.studies.config import spec_from_dict
+from scalinglaws.studies.executors import ProcessExecutor, SerialExecutor
 
 STUDY = """
 [study]

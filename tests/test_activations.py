@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 from scipy.special import erf, gamma, ndtr
 
 from scalinglaws._validation import NumericalWarning
-from scalinglaws.activations import (
+from scalinglaws.model.activations import (
     ACTIVATION_NAMES,
     Activation,
     gaussian_expectation,

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from scalinglaws.cli.main import main
 
 NUMBERS = ["0", "1", "2", "7", "64", "-1", "1e30", "1e-300", "1e300", "1e308", "nan", "inf",
-           "-inf", "abc", "", "3.5", "1,2", "16,64", "0,5", "1e400", "-0", "2e1", "0.5"]  # fmt: skip
+           "-inf", "abc", "", "3.5", "1,2", "16,64", "0,5", "1e400", "-0", "2e1",
+           "0.5"]  # fmt: skip
 ACTIVATIONS = ["linear", "relu", "erf", "tanh", "sign", "quadratic", "gelu", "abs", "cubic"]
 
 MODEL = {

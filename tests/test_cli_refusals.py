@@ -13,7 +13,7 @@ from scalinglaws import ModelSpec, Spectrum
 from scalinglaws._errors import NumericalWarning
 from scalinglaws._memory import MemoryLimitError, parse_memory
 from scalinglaws.cli.main import main
-from scalinglaws.simulation import simulate
+from scalinglaws.sampling.simulate import simulate
 
 MODEL = ["-M", "100", "-a", "1"]
 
@@ -113,7 +113,7 @@ def test_plot_without_matplotlib_is_refused_before_computing(capsys, monkeypatch
         lambda name, *a: None if name == "matplotlib" else real(name, *a),
     )
     calls = []
-    monkeypatch.setattr("scalinglaws.simulation.simulate", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("scalinglaws.sampling.simulate.simulate", lambda *a, **k: calls.append(1))
     status = main(["simulate", *MODEL, "-N", "5", "-P", "5", "--plot", "figs"])
     err = capsys.readouterr().err.strip()
     assert status == 2 and "pip install 'scalinglaws[plot]'" in err and not calls

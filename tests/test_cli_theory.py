@@ -60,7 +60,7 @@ def test_theory_nonlinear_uses_gaussian_equivalence(capsys):
     assert main([*args, "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     from scalinglaws import Teacher
-    from scalinglaws.equivalence import two_level_theory
+    from scalinglaws.bridges.equivalence import two_level_theory
 
     spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=40, alpha=1.0), activation="relu",
                      teacher=Teacher.random_features("relu", 400))

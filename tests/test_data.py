@@ -5,7 +5,7 @@ import pytest
 
 from scalinglaws import ModelSpec, Spectrum, Teacher
 from scalinglaws._validation import InputError
-from scalinglaws.data import (
+from scalinglaws.sampling.latent import (
     ROW_BLOCK,
     as_seed_sequence,
     sample_labels,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from scalinglaws._validation import InputError
+from scalinglaws.analysis.spectra import covariance_spectrum, fit_power_law, numerical_rank
 from scalinglaws.datasets import (
     DATASETS,
     Dataset,
@@ -15,7 +16,6 @@ from scalinglaws.datasets import (
     load_fashion_mnist,
     load_minilm_tokens,
 )
-from scalinglaws.spectra import covariance_spectrum, fit_power_law, numerical_rank
 
 
 def _check(ds: Dataset, name: str, shape: tuple[int, int]) -> None:

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from scalinglaws import ModelSpec, Spectrum, get_activation
-from scalinglaws.data import sample_latent, sample_teacher
-from scalinglaws.features import (
+from scalinglaws.sampling.features import (
     draw_projection,
     feature_moments,
     linear_excess,
     moment_excess,
     random_features,
 )
-from scalinglaws.ridge import fit_ridge
+from scalinglaws.sampling.latent import sample_latent, sample_teacher
+from scalinglaws.sampling.ridge import fit_ridge
 
 
 def _setup(activation, latent_dim=30, n_features=12, seed=0):

@@ -7,8 +7,8 @@ import pytest
 
 from scalinglaws import ModelSpec, Spectrum, Teacher
 from scalinglaws._validation import NumericalWarning
-from scalinglaws.equivalence import one_level_theory, reference_spectrum, two_level_theory
-from scalinglaws.simulation import simulate
+from scalinglaws.bridges.equivalence import one_level_theory, reference_spectrum, two_level_theory
+from scalinglaws.sampling.simulate import simulate
 from scalinglaws.theory import theory_grid
 from scalinglaws.theory.nonlinear import KernelSpectrum, kernel_spectrum, one_level_loss
 
@@ -144,7 +144,7 @@ def test_linear_features_plateau_at_latent_dim_relu_features_keep_improving():
 # -- trust at the edges: poles warn, bad reference sizes refused, memory and time estimated --------
 from scalinglaws._memory import MemoryLimitError  # noqa: E402
 from scalinglaws._validation import InputError  # noqa: E402
-from scalinglaws.equivalence import predict_grid  # noqa: E402
+from scalinglaws.bridges.equivalence import predict_grid  # noqa: E402
 from scalinglaws.theory import _cost  # noqa: E402
 from scalinglaws.theory.nonlinear import two_level_loss  # noqa: E402
 

@@ -10,15 +10,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 pytest.importorskip("sklearn")
 
-from scalinglaws.cli.main import main  # noqa: E402
-from scalinglaws.data import STREAM_FEATURES, child_sequence, standard_normal_rows  # noqa: E402
-from scalinglaws.realdata import (  # noqa: E402
+from scalinglaws.bridges.realdata import (  # noqa: E402
     make_task,
     realdata_theory,
     simulate_realdata,
     split_task,
 )
-from scalinglaws.ridge import fit_ridge  # noqa: E402
+from scalinglaws.cli.main import main  # noqa: E402
+from scalinglaws.model.streams import Stream, child_sequence, standard_normal_rows  # noqa: E402
+from scalinglaws.sampling.ridge import fit_ridge  # noqa: E402
 
 GRID = dict(n_features=[16, 64, 256], n_samples=[100, 400], ridges=[1.0], n_seeds=2)
 
@@ -74,7 +74,7 @@ def test_cell_alone_equals_cell_in_bigger_grid(task, relu_results):
 def test_test_mse_matches_fit_ridge_per_class(task, relu_results, n_features):
     seq = child_sequence(np.random.SeedSequence(0), 0)
     split = split_task(task, None, seq)
-    u = standard_normal_rows(child_sequence(seq, STREAM_FEATURES), 256, 64) * np.sqrt(1 / 64)
+    u = standard_normal_rows(child_sequence(seq, Stream.FEATURES), 256, 64) * np.sqrt(1 / 64)
     u = u[:n_features]
     phi = np.maximum(split.pool_inputs[:100] @ u.T, 0.0)
     pred = np.column_stack(

@@ -47,7 +47,7 @@ def here():
 
 
 def test_cell_alone_equals_cell_inside_larger_grid_bit_for_bit(here):
-    # Fixed-shape BLAS calls (scalinglaws._tiles): nothing about a cell depends on the grid.
+    # Fixed-shape BLAS calls (scalinglaws.sampling.tiles): nothing about a cell depends on the grid.
     assert here["max_grid_difference"] == 0.0
 
 

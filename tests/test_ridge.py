@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import scalinglaws.ridge as ridge_mod
+import scalinglaws.sampling.ridge as ridge_mod
 from scalinglaws._validation import InputError
-from scalinglaws.ridge import fit_ridge, min_norm_solve, solve_gram, solve_ridge, svd_ridge
+from scalinglaws.sampling.ridge import fit_ridge, min_norm_solve, solve_gram, solve_ridge, svd_ridge
 
 RIDGES = np.array([0.0, 1e-3, 1e-1, 1.0, 10.0])
 
@@ -178,7 +178,7 @@ def test_solve_ridge_reports_the_route_of_each_ridge(shape):
 @pytest.mark.parametrize("shape", [(60, 20), (20, 60), (40, 40)])
 @pytest.mark.parametrize("gamma", [1e-10, 1e-3, 1.0])
 def test_augmented_qr_route_matches_svd_reference(shape, gamma):
-    from scalinglaws.ridge import augmented_ridge
+    from scalinglaws.sampling.ridge import augmented_ridge
 
     rng = np.random.default_rng(12)
     phi = power_law_features(rng, *shape, exponent=3.0)

@@ -8,10 +8,10 @@ import pytest
 
 from scalinglaws import ModelSpec, Spectrum, Teacher
 from scalinglaws._validation import InputError
-from scalinglaws.data import as_seed_sequence, child_sequence
-from scalinglaws.features import draw_projection, linear_excess
-from scalinglaws.ridge import svd_ridge
-from scalinglaws.simulation import simulate, to_records
+from scalinglaws.model.streams import as_seed_sequence, child_sequence
+from scalinglaws.sampling.features import draw_projection, linear_excess
+from scalinglaws.sampling.ridge import svd_ridge
+from scalinglaws.sampling.simulate import simulate, to_records
 
 REFERENCE_FILE = Path(__file__).parent / "reference" / "simulation_reference.json"
 REFERENCE = json.loads(REFERENCE_FILE.read_text())
@@ -66,7 +66,7 @@ def test_interpolation_peak_cell_matches_svd_route():
     spec = power_spec(latent_dim=400)
     ds = simulate(spec, n_features=[150], n_samples=[150], ridges=[0.0], seeds=[0], rng=9)
     seq = child_sequence(as_seed_sequence(9), 0)
-    from scalinglaws.data import sample_labels, sample_latent, sample_teacher
+    from scalinglaws.sampling.latent import sample_labels, sample_latent, sample_teacher
 
     w = sample_teacher(spec, child_sequence(seq, 0))
     u = draw_projection(spec, 150, child_sequence(seq, 1))

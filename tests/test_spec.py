@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from scalinglaws.activations import get_activation
-from scalinglaws.spec import ModelSpec, Teacher
-from scalinglaws.spectrum import Spectrum
+from scalinglaws.model.activations import get_activation
+from scalinglaws.model.spec import ModelSpec, Teacher
+from scalinglaws.model.spectrum import Spectrum
 
 SPECTRUM = Spectrum.power_law(latent_dim=50, alpha=1.0)
 
@@ -149,7 +149,7 @@ def test_unsorted_eigenvalues_stay_paired_with_their_teacher_components():
 
 
 def test_unsorted_spectrum_round_trips_through_its_dict():
-    from scalinglaws.sweep.config import spec_from_dict
+    from scalinglaws.studies.config import spec_from_dict
 
     spec = ModelSpec(
         spectrum=Spectrum.from_eigenvalues([0.01, 1.0, 0.5]),

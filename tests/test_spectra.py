@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 from scalinglaws import ModelSpec, Spectrum
 from scalinglaws._validation import InputError
-from scalinglaws.spectra import (
+from scalinglaws.analysis.spectra import (
     covariance_spectrum,
     exact_feature_spectrum,
     extension_windows,
@@ -70,7 +70,7 @@ def test_relu_spectrum_has_no_cutoff_at_latent_dim(extension):
 def test_exact_linear_spectrum_is_that_of_the_latent_gram():
     # Linear features: the non-zero eigenvalues of K/N = UΛUᵀ/N are those of Λ^½ (UᵀU/N) Λ^½,
     # an M×M route; the two agree to round-off (1e-10 relative on λ_1 ~ 1e-2 .. λ_M ~ 1e-4).
-    from scalinglaws.features import draw_projection
+    from scalinglaws.sampling.features import draw_projection
 
     spectrum = Spectrum.power_law(latent_dim=10, alpha=1.0)
     spec = ModelSpec(spectrum=spectrum)

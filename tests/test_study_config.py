@@ -9,8 +9,8 @@ import pytest
 
 from scalinglaws._validation import InputError
 from scalinglaws.cli.main import main
-from scalinglaws.sweep import load_study, plan_units
-from scalinglaws.sweep.config import spec_from_dict
+from scalinglaws.studies import load_study, plan_units
+from scalinglaws.studies.config import spec_from_dict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

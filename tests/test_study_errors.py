@@ -15,8 +15,8 @@ import pytest
 
 from scalinglaws.cli import study as study_cli
 from scalinglaws.cli.main import main
-from scalinglaws.sweep import EXECUTORS, FORMATS, ResultStore, load_study, run_study
-from scalinglaws.sweep import store as store_module
+from scalinglaws.studies import EXECUTORS, FORMATS, ResultStore, load_study, run_study
+from scalinglaws.studies import store as store_module
 
 STUDY = """
 [study]
@@ -161,7 +161,7 @@ def test_a_study_file_with_a_byte_order_mark_loads(tmp_path):
 
 
 def test_the_study_cli_imports_no_sweep_code_at_start_up():
-    code = "import sys, scalinglaws.cli.study; print('scalinglaws.sweep' in sys.modules)"
+    code = "import sys, scalinglaws.cli.study; print('scalinglaws.studies' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
     assert out.strip() == b"False"
     assert study_cli.EXECUTORS == EXECUTORS and study_cli.FORMATS == FORMATS
@@ -179,7 +179,7 @@ def test_study_run_refuses_units_that_cannot_fit_side_by_side(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert status == 2 and err.startswith("error: study run: 2 worker(s)") and "\n" not in err
     assert "lower that case's n_features/n_samples (or --workers)" in err
-    from scalinglaws.sweep import ResultStore
+    from scalinglaws.studies import ResultStore
 
     with ResultStore(tmp_path / "big.sqlite") as store:  # refused before any unit ran
         assert store.count_units() == 0

@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 
 from scalinglaws.cli.main import main
-from scalinglaws.sweep import ResultStore, load_study, plan_units, run_study, study_status
-from scalinglaws.sweep.config import format_number
+from scalinglaws.studies import ResultStore, load_study, plan_units, run_study, study_status
+from scalinglaws.studies.config import format_number
 
 TWINS = """
 [study]
@@ -195,7 +195,7 @@ def test_the_sweep_extra_installs_a_working_netcdf_writer():
 def test_netcdf_writer_falls_back_without_h5py(monkeypatch):
     import importlib.util
 
-    from scalinglaws.sweep import export
+    from scalinglaws.studies import export
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scalinglaws.sweep import (
+from scalinglaws.studies import (
     SCHEMA_VERSION,
     ResultStore,
     UnitResult,
@@ -23,7 +23,7 @@ from scalinglaws.sweep import (
     run_study,
     study_status,
 )
-from scalinglaws.sweep.leases import machine
+from scalinglaws.studies.leases import machine
 
 STUDY = """
 [study]
@@ -201,7 +201,7 @@ def test_leases_of_units_in_flight_are_renewed(tmp_path, lease_s):
         time.sleep(3 * lease_s)
         with sqlite3.connect(store) as conn:
             seen.extend(conn.execute("SELECT expires_at FROM claims").fetchall())
-        from scalinglaws.sweep import run_unit
+        from scalinglaws.studies import run_unit
 
         return run_unit(unit)
 
@@ -209,7 +209,7 @@ def test_leases_of_units_in_flight_are_renewed(tmp_path, lease_s):
         capacity = 1
 
         def submit(self, fn, arg):
-            from scalinglaws.sweep.executors import SerialExecutor
+            from scalinglaws.studies.executors import SerialExecutor
 
             return SerialExecutor().submit(slow_unit, arg)
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from scalinglaws.sweep.executors import ProcessExecutor
-from scalinglaws.sweep.pool import WorkerLost, describe_exit
+from scalinglaws.studies.executors import ProcessExecutor
+from scalinglaws.studies.pool import WorkerLost, describe_exit
 
 
 @pytest.fixture(scope="module")

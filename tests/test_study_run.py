@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from scalinglaws.cli.main import main
-from scalinglaws.simulation import simulate
-from scalinglaws.sweep import ResultStore, load_study, plan_units, run_study, study_frame
-from scalinglaws.sweep.config import spec_from_dict
+from scalinglaws.sampling.simulate import simulate
+from scalinglaws.studies import ResultStore, load_study, plan_units, run_study, study_frame
+from scalinglaws.studies.config import spec_from_dict
 
 STUDY = """
 [study]

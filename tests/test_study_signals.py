@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scalinglaws.sweep import load_study, plan_units
+from scalinglaws.studies import load_study, plan_units
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads processes from /proc"

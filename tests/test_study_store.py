@@ -12,7 +12,7 @@ import xarray as xr
 
 from scalinglaws import __version__
 from scalinglaws.cli.main import main
-from scalinglaws.sweep import ResultStore, UnitResult, load_study, plan_units, run_study
+from scalinglaws.studies import ResultStore, UnitResult, load_study, plan_units, run_study
 
 STUDY = """
 [study]

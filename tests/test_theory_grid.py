@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 from scalinglaws import ModelSpec, Spectrum
 from scalinglaws._memory import MemoryLimitError
 from scalinglaws._validation import InputError
-from scalinglaws.equivalence import predict_grid
+from scalinglaws.bridges.equivalence import predict_grid
 from scalinglaws.theory import _grid, theory_grid, theory_loss
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

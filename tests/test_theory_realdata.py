@@ -7,8 +7,8 @@ from numpy.testing import assert_allclose
 pytest.importorskip("sklearn")
 
 from scalinglaws._validation import InputError, NumericalWarning  # noqa: E402
-from scalinglaws.data import child_sequence  # noqa: E402
-from scalinglaws.realdata import make_task, realdata_theory, split_task  # noqa: E402
+from scalinglaws.bridges.realdata import make_task, realdata_theory, split_task  # noqa: E402
+from scalinglaws.model.streams import child_sequence  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -1,4 +1,4 @@
-"""Theory (MODEL.md §5) against the package's Monte-Carlo engine ``scalinglaws.simulation``.
+"""Theory (MODEL.md §5) against the package's Monte-Carlo engine ``scalinglaws.sampling.simulate``.
 
 Criterion of issue 3: the simulation mean lies within max(3 standard errors, 5 %) of theory at every
 cell (except the γ = 0, N = P pole, where the simulated mean does not exist).
@@ -7,7 +7,7 @@ cell (except the γ = 0, N = P pole, where the simulated mean does not exist).
 import numpy as np
 import pytest
 
-simulation = pytest.importorskip("scalinglaws.simulation")
+simulation = pytest.importorskip("scalinglaws.sampling.simulate")
 
 from scalinglaws import ModelSpec, Spectrum  # noqa: E402
 from scalinglaws.theory import theory_grid  # noqa: E402

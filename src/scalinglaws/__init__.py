@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING, Any
 
 #: Public name -> module (relative to this package) that defines it.
 _EXPORTS = {
-    "ACTIVATION_NAMES": ".activations",
-    "Activation": ".activations",
-    "get_activation": ".activations",
-    "ModelSpec": ".spec",
-    "Teacher": ".spec",
-    "Spectrum": ".spectrum",
-    "simulate": ".simulation",
-    "fit_ridge": ".ridge",
+    "ACTIVATION_NAMES": ".model.activations",
+    "Activation": ".model.activations",
+    "get_activation": ".model.activations",
+    "ModelSpec": ".model.spec",
+    "Teacher": ".model.spec",
+    "Spectrum": ".model.spectrum",
+    "simulate": ".sampling.simulate",
+    "fit_ridge": ".sampling.ridge",
     "theory_loss": ".theory",
     "theory_grid": ".theory",
     "optimal_ridge": ".theory",
     "compute_frontier": ".theory",
-    "predict_grid": ".equivalence",
+    "predict_grid": ".bridges.equivalence",
     "InputError": "._validation",
     "NumericalWarning": "._validation",
     "MemoryLimitError": "._memory",
@@ -63,12 +63,12 @@ if sorted(__all__) != sorted([*_EXPORTS, "__version__"]):  # pragma: no cover
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._memory import MemoryLimitError
     from ._validation import InputError, NumericalWarning
-    from .activations import ACTIVATION_NAMES, Activation, get_activation
-    from .equivalence import predict_grid
-    from .ridge import fit_ridge
-    from .simulation import simulate
-    from .spec import ModelSpec, Teacher
-    from .spectrum import Spectrum
+    from .bridges.equivalence import predict_grid
+    from .model.activations import ACTIVATION_NAMES, Activation, get_activation
+    from .model.spec import ModelSpec, Teacher
+    from .model.spectrum import Spectrum
+    from .sampling.ridge import fit_ridge
+    from .sampling.simulate import simulate
     from .theory import compute_frontier, optimal_ridge, theory_grid, theory_loss
 
 

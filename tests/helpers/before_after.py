@@ -36,11 +36,11 @@ def run() -> dict:
 
     ModelSpec, Spectrum, Teacher = sl.ModelSpec, sl.Spectrum, sl.Teacher
     simulate, theory_grid = sl.simulate, sl.theory_grid
-    one_level = _find("one_level_theory", "scalinglaws.bridges", "scalinglaws.equivalence")
-    two_level = _find("two_level_theory", "scalinglaws.bridges", "scalinglaws.equivalence")
-    make_task = _find("make_task", "scalinglaws.bridges", "scalinglaws.realdata")
-    sim_real = _find("simulate_realdata", "scalinglaws.bridges", "scalinglaws.realdata")
-    theory_real = _find("realdata_theory", "scalinglaws.bridges", "scalinglaws.realdata")
+    one_level = _find("one_level_theory", "scalinglaws.bridges", "scalinglaws.bridges.equivalence")
+    two_level = _find("two_level_theory", "scalinglaws.bridges", "scalinglaws.bridges.equivalence")
+    make_task = _find("make_task", "scalinglaws.bridges", "scalinglaws.bridges.realdata")
+    sim_real = _find("simulate_realdata", "scalinglaws.bridges", "scalinglaws.bridges.realdata")
+    theory_real = _find("realdata_theory", "scalinglaws.bridges", "scalinglaws.bridges.realdata")
     out: dict[str, list] = {}
 
     def spec(m=200, **kw):
@@ -102,10 +102,10 @@ def _study_values() -> list:
     import tempfile
     from pathlib import Path
 
-    load_study = _find("load_study", "scalinglaws.studies", "scalinglaws.sweep")
-    run_study = _find("run_study", "scalinglaws.studies", "scalinglaws.sweep")
-    study_frame = _find("study_frame", "scalinglaws.studies", "scalinglaws.sweep")
-    store_class = _find("ResultStore", "scalinglaws.studies", "scalinglaws.sweep")
+    load_study = _find("load_study", "scalinglaws.studies", "scalinglaws.studies")
+    run_study = _find("run_study", "scalinglaws.studies", "scalinglaws.studies")
+    study_frame = _find("study_frame", "scalinglaws.studies", "scalinglaws.studies")
+    store_class = _find("ResultStore", "scalinglaws.studies", "scalinglaws.studies")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fixed.toml"
         path.write_text(STUDY)

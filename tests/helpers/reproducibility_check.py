@@ -13,7 +13,7 @@ import numpy as np
 
 from scalinglaws import ModelSpec, Spectrum, Teacher
 from scalinglaws._validation import NumericalWarning
-from scalinglaws.simulation import simulate
+from scalinglaws.sampling.simulate import simulate
 
 CASES = {
     "linear-noise": (

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..spec import ModelSpec
+from ..model.spec import ModelSpec
 
 
 def dense_theory(spec: ModelSpec, ds: xr.Dataset, x: str, points: int = 80) -> xr.Dataset | None:
@@ -41,7 +41,7 @@ def simulation_figures(spec: ModelSpec, ds: xr.Dataset, out_dir: str | Path) -> 
     """Log–log loss against N and against P (points ± SEM, theory lines when linear)."""
     import warnings
 
-    from ..plot import loss_curves, new_axes, save_figure
+    from ..plot.curves import loss_curves, new_axes, save_figure
 
     paths = []
     for x in ("n_features", "n_samples"):

@@ -225,9 +225,9 @@ def spec_from_options(
     teacher_width=None,
     **_,
 ):
-    """Build the validated :class:`~scalinglaws.spec.ModelSpec` the model options describe."""
-    from ..spec import ModelSpec, Teacher
-    from ..spectrum import Spectrum
+    """Build the validated :class:`~scalinglaws.model.spec.ModelSpec` the model options describe."""
+    from ..model.spec import ModelSpec, Teacher
+    from ..model.spectrum import Spectrum
 
     spectrum = Spectrum.power_law(latent_dim=latent_dim, alpha=alpha, lambda_plus=lambda_plus)
     if teacher_activation is None:

@@ -14,10 +14,10 @@ def _double_descent(out: Path, seeds: int) -> Path:
     """Loss against N at fixed P: γ = 0 (pole at N = P) and γ = γ*(N, P), theory and simulation."""
     import numpy as np
 
-    from ..plot import double_descent, new_axes, save_figure
-    from ..simulation import simulate
-    from ..spec import ModelSpec
-    from ..spectrum import Spectrum
+    from ..model.spec import ModelSpec
+    from ..model.spectrum import Spectrum
+    from ..plot.curves import double_descent, new_axes, save_figure
+    from ..sampling.simulate import simulate
     from ..theory import optimal_ridge, theory_loss
 
     spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=2000, alpha=1.0), noise_var=1e-5)
@@ -61,9 +61,9 @@ def _equiparameterization(out: Path) -> Path:
     """Optimal-ridge loss along N·P = C against N/P: the minimum sits at N = P."""
     import numpy as np
 
-    from ..plot import budget_scan, new_axes, save_figure
-    from ..spec import ModelSpec
-    from ..spectrum import Spectrum
+    from ..model.spec import ModelSpec
+    from ..model.spectrum import Spectrum
+    from ..plot.curves import budget_scan, new_axes, save_figure
     from ..theory import optimal_ridge
 
     spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=20_000, alpha=1.0))
@@ -81,11 +81,11 @@ def _equiparameterization(out: Path) -> Path:
 def _linear_vs_relu(out: Path, seeds: int, *, quick: bool = False) -> Path:
     """Against a wide ReLU teacher: linear features plateau at N = M, ReLU features keep falling."""
 
-    from ..equivalence import one_level_theory
-    from ..plot import new_axes, save_figure
-    from ..simulation import simulate
-    from ..spec import ModelSpec, Teacher
-    from ..spectrum import Spectrum
+    from ..bridges.equivalence import one_level_theory
+    from ..model.spec import ModelSpec, Teacher
+    from ..model.spectrum import Spectrum
+    from ..plot.curves import new_axes, save_figure
+    from ..sampling.simulate import simulate
 
     latent_dim, n_samples = 100, 2000 if quick else 16_000
     n_features = [25, 100, 400] if quick else [25, 50, 100, 200, 400, 800, 1600]

@@ -57,7 +57,7 @@ def records(sim, theory) -> list[dict]:
 
 def exponents(sim, theory) -> list[dict]:
     """Log–log slopes of the loss against N (at the largest P) and against P (at the largest N)."""
-    from ..realdata import loss_exponent
+    from ..bridges.realdata import loss_exponent
 
     out = []
     for g in sim.ridge.values:
@@ -79,7 +79,7 @@ def exponents(sim, theory) -> list[dict]:
 
 def figures(sim, theory, out_dir: str | Path) -> list[Path]:
     """Log–log loss against N (a line per P) and against P (a line per N), per ridge."""
-    from ..plot import new_axes, save_figure
+    from ..plot.curves import new_axes, save_figure
 
     paths = []
     name = sim.attrs["task"].replace("/", "-") + "_" + sim.attrs["activation"]
@@ -173,7 +173,7 @@ def realdata_command(
 ):
     """Ridge regression of random features on a real dataset: held-out test MSE (mean ± SEM over
     seeds) against N and P, with the theory from the measured training pool."""
-    from ..realdata import make_task, realdata_theory, simulate_realdata
+    from ..bridges.realdata import make_task, realdata_theory, simulate_realdata
 
     task = make_task(dataset, target, max_samples=max_samples)
     common = dict(

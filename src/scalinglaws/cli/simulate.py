@@ -63,7 +63,7 @@ def simulate_command(
 ):  # fmt: skip
     """Train random-feature ridge models on a grid of N × P × ridge × seeds; print the exact test
     loss (mean and standard error over seeds)."""
-    from ..simulation import simulate, to_records
+    from ..sampling.simulate import simulate, to_records
 
     spec = spec_from_options(**model)
     with ProgressBar("simulate", enabled=progress) as bar:

@@ -1,7 +1,9 @@
 """``scalinglaws spectrum``: feature spectra of a synthetic spec or a real dataset, with exponents.
 
-One library call per spectrum (:mod:`scalinglaws.spectra`, :mod:`scalinglaws.datasets`) plus
-formatting. Feature spectra are fitted on :func:`~scalinglaws.spectra.extension_windows` around
+One library call per spectrum (:mod:`scalinglaws.analysis.spectra`, :mod:`scalinglaws.datasets`)
+plus
+formatting. Feature spectra are fitted on :func:`~scalinglaws.analysis.spectra.extension_windows`
+around
 the data's rank (M for a spec, the numerical rank D of the covariance for a dataset), a data
 covariance spectrum on [min(10, D/4), D/2) (its last half falls off steeply), unless ``--window``
 is given.
@@ -37,7 +39,7 @@ def _fits(lam, windows, label: str) -> list[dict]:
     """Power-law fits on each window; a window past the numerical rank is reported as skipped."""
     import numpy as np
 
-    from .. import spectra
+    from ..analysis import spectra
 
     if not np.all(np.isfinite(lam)):
         return [
@@ -59,7 +61,7 @@ def _fits(lam, windows, label: str) -> list[dict]:
 def _cutoff(lam, windows, drop: float) -> dict | None:
     import numpy as np
 
-    from .. import spectra
+    from ..analysis import spectra
 
     if not windows or not np.all(np.isfinite(lam)):
         return None
@@ -70,9 +72,9 @@ def _cutoff(lam, windows, drop: float) -> dict | None:
 
 
 def _synthetic(model, activation, n_features, n_samples, seed, max_memory):
-    from .. import spectra
-    from ..spec import ModelSpec
-    from ..spectrum import Spectrum
+    from ..analysis import spectra
+    from ..model.spec import ModelSpec
+    from ..model.spectrum import Spectrum
 
     if model["latent_dim"] is None or model["alpha"] is None:
         raise InputError(
@@ -97,7 +99,7 @@ def _synthetic(model, activation, n_features, n_samples, seed, max_memory):
 def _from_dataset(name, activation, n_features, n_samples, seed, feature_var, max_memory):
     import numpy as np
 
-    from .. import spectra
+    from ..analysis import spectra
     from ..datasets import load_dataset
 
     ds = load_dataset(name)
@@ -176,8 +178,8 @@ def spectrum_command(
 ):  # fmt: skip
     """Eigenvalue spectrum of N random features (exact K/N for a synthetic spec, sampled for a
     dataset), its power-law exponents on windows around the data rank, and its cut-off."""
-    from .. import spectra
     from .._validation import check_positive_int
+    from ..analysis import spectra
 
     n_features = check_positive_int("n_features", n_features)
     if n_samples is not None:
@@ -217,7 +219,7 @@ def spectrum_command(
     else:
         _print_tables(result, curves)
     if plot_dir is not None:
-        from ._spectrum_figures import spectrum_figures
+        from ..plot.spectra import spectrum_figures
 
         for path in spectrum_figures(result, curves, features, plot_dir):
             click.echo(f"wrote {path}", err=True)

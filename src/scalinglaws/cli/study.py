@@ -1,6 +1,7 @@
 """``scalinglaws study``: run, inspect, export and plot studies described by TOML files.
 
-Each subcommand is one call into :mod:`scalinglaws.sweep` plus formatting; see ``docs/studies.md``.
+Each subcommand is one call into :mod:`scalinglaws.studies` plus formatting; see
+``docs/studies.md``.
 Only click and the standard library are imported here at start-up: the sweep layer (numpy,
 pandas, SQLite, the engine) is imported inside the commands, so ``scalinglaws --help`` stays fast.
 """
@@ -65,7 +66,7 @@ def run_command(study_file, store, executor, scheduler, workers, progress, max_m
     """
     with _stop_on_signals() as stop:
         from .._validation import InputError
-        from ..sweep import WorkerLost, load_study, run_study
+        from ..studies import WorkerLost, load_study, run_study
         from ._output import ProgressBar
 
         loaded = load_study(study_file)
@@ -158,7 +159,7 @@ def _stop_on_signals():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def status_command(study_file, store, workers, as_json):
     """Done and total units of STUDY.toml, per case, and the time left (store opened read-only)."""
-    from ..sweep import load_study, study_status
+    from ..studies import load_study, study_status
 
     loaded = load_study(study_file)
     status = study_status(loaded, store=store, workers=workers)
@@ -209,7 +210,7 @@ def _status_table(rows, *, title: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file.")
 def export_command(study_file, store, fmt, out):
     """Export the stored results of STUDY.toml as CSV, Parquet or netCDF (store read-only)."""
-    from ..sweep import export_study, load_study
+    from ..studies import export_study, load_study
 
     loaded = load_study(study_file)
     path = _existing_store(store or loaded.store)
@@ -231,8 +232,8 @@ def export_command(study_file, store, fmt, out):
 )
 def plot_command(study_file, store, out, quantity):
     """Standard figures of STUDY.toml: loss vs N and vs P, theory lines over simulation points."""
-    from ..sweep import ResultStore, load_study, study_dataset
-    from ..sweep.figures import plot_study
+    from ..plot.studies import plot_study
+    from ..studies import ResultStore, load_study, study_dataset
 
     loaded = load_study(study_file)
     with ResultStore(_existing_store(store or loaded.store), readonly=True) as opened:

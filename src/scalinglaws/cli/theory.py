@@ -115,7 +115,7 @@ def theory_command(
     import numpy as np
 
     from .._validation import check_float_list, check_int_list
-    from ..equivalence import predict_grid
+    from ..bridges.equivalence import predict_grid
 
     spec = spec_from_options(**model)
     resolved = "exact" if spec.is_linear and spec.teacher.is_linear else "two"

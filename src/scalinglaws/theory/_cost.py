@@ -1,6 +1,7 @@
 """Peak memory and time of the Gaussian-equivalence theory, estimated before any work starts.
 
-The nonlinear theory (:mod:`scalinglaws.equivalence`, :mod:`scalinglaws.realdata`) builds N×N
+The nonlinear theory (:mod:`scalinglaws.bridges.equivalence`, :mod:`scalinglaws.bridges.realdata`)
+builds N×N
 (one level, per seed) or N_ref×N_ref (two levels) feature kernels and eigen-decomposes them. The
 estimates here count the large float64 arrays held at the peak (kernel, eigenvectors, ``eigh``'s
 copy and workspace, the pre-activation covariance, the random-feature teacher's K×M draw and its
@@ -26,7 +27,7 @@ import numpy as np
 
 from .._memory import check_memory
 from .._validation import InputError, NumericalWarning, check_positive_int
-from ..spec import ModelSpec
+from ..model.spec import ModelSpec
 from ._grid import format_seconds
 
 __all__ = [
@@ -112,7 +113,7 @@ def _reference_parameter(spec: ModelSpec) -> str:
 
 
 def reference_bytes(spec: ModelSpec, n_ref: int) -> float:
-    """Peak bytes of :func:`scalinglaws.equivalence.reference_spectrum` (module docstring).
+    """Peak bytes of :func:`scalinglaws.bridges.equivalence.reference_spectrum` (module docstring).
 
     Phases: covariance and kernel (``(1 + 7.5) n²`` and U, UΛ); the random-feature teacher's
     cross moments (V, ``(1 + 7.5) n K``); ``eigh`` (kernel, copy, vectors, work: ``4 n²``, and
@@ -146,7 +147,7 @@ def check_reference_work(
 
 
 def one_level_bytes(spec: ModelSpec, n_max: int) -> float:
-    """Peak bytes of one seed of :func:`scalinglaws.equivalence.one_level_theory`.
+    """Peak bytes of one seed of :func:`scalinglaws.bridges.equivalence.one_level_theory`.
 
     The tiled moments hold the covariance and kernel tiles, the N×N block and ``eigh``'s copy,
     vectors and work (about ``4 n²``, measured 3.5); a random-feature teacher adds V, its K×K
@@ -194,7 +195,7 @@ def check_pool_reference(
     activation, n_pool: int, n_dims: int, n_ref: int, n_outputs: int, *, max_memory=None,
     allow_slow: bool = False,
 ) -> None:  # fmt: skip
-    """Refuse a real-data reference kernel (:func:`scalinglaws.realdata.pool_kernel_spectrum`)
+    """Refuse a real-data reference kernel (``bridges.realdata.pool_kernel_spectrum``)
     that cannot fit or would take too long: an n×n matrix with n = min(n_pool, N_ref)."""
     n = float(min(n_pool, n_ref))
     peak = 4 * n * n + float(n_ref) * (n_dims + n_outputs) + 4096.0 * n_ref * 2

@@ -55,8 +55,8 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 
 from .._validation import InputError
-from ..spec import ModelSpec
-from ..spectrum import MAX_MATERIALIZED_DIM
+from ..model.spec import ModelSpec
+from ..model.spectrum import MAX_MATERIALIZED_DIM
 
 __all__ = ["SpectralSums", "exact_sums", "compressed_sums", "spectral_sums", "COMPRESSED_ABOVE"]
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import InputError, check_choice, check_positive_float, warn_numerical
-from ..spec import ModelSpec
+from ..model.spec import ModelSpec
 from ._sums import spectral_sums
 from .loss import METHODS, _as_points, check_linear_spec, evaluate_points
 

@@ -59,7 +59,7 @@ from .._validation import (
     check_int_list,
     warn_numerical,
 )
-from ..spec import ModelSpec
+from ..model.spec import ModelSpec
 from . import _scaled
 from ._grid import GRID_BYTES_PER_POINT, Progress, run_in_chunks
 from ._sums import SpectralSums, spectral_sums
@@ -122,12 +122,12 @@ def check_linear_spec(spec: object) -> ModelSpec:
     if not spec.is_linear:
         raise InputError(
             "'spec' must have a linear activation (the theory solves linear random features). "
-            f"Got {spec.activation.name!r} instead; scalinglaws.equivalence covers the others."
+            f"Got {spec.activation.name!r} instead; scalinglaws.bridges covers the others."
         )
     if not spec.teacher.is_linear:
         raise InputError(
             "'teacher' must be linear in x for the theory of MODEL.md §5. Got a "
-            f"{spec.teacher.describe()} instead; scalinglaws.equivalence covers it."
+            f"{spec.teacher.describe()} instead; scalinglaws.bridges.equivalence covers it."
         )
     return spec
 
@@ -244,7 +244,7 @@ def theory_grid(
 
     Data variables ``test_mse``, ``excess``, ``kappa``, ``normalized_ridge``, ``df1``, ``df2``,
     ``tf1``, ``tf2``, ``d``, ``g``, each of dims ``(n_features, n_samples, ridge)``; the lists are
-    validated, de-duplicated and sorted as in :func:`scalinglaws.simulation.simulate`.
+    validated, de-duplicated and sorted as in :func:`scalinglaws.sampling.simulate.simulate`.
 
     The grid is evaluated in chunks: ``progress(done, total)`` is called after each, and a grid
     whose time, measured on the first chunk, extrapolates past an hour is refused

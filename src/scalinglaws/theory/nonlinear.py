@@ -50,8 +50,8 @@ import numpy as np
 import scipy.linalg as sla
 
 from .._validation import InputError, warn_numerical
-from ..spec import ModelSpec, Teacher
-from ..spectrum import Spectrum
+from ..model.spec import ModelSpec, Teacher
+from ..model.spectrum import Spectrum
 from . import _scaled
 from ._sums import SpectralSums, scaled_sums
 from .loss import TheoryResult, _as_points, result_from_core

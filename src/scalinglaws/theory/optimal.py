@@ -33,7 +33,7 @@ from .._validation import (
     check_nonnegative_float,
     warn_numerical,
 )
-from ..spec import ModelSpec
+from ..model.spec import ModelSpec
 from . import _scaled
 from ._grid import Progress, run_in_chunks
 from ._solve import golden_minimum

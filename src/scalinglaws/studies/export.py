@@ -28,7 +28,7 @@ import xarray as xr
 
 from .._names import FORMATS
 from .._validation import InputError, check_choice
-from ..simulation import summarize
+from ..sampling.simulate import summarize
 from .config import Study, canonical_json
 from .store import ResultStore
 from .units import plan_units

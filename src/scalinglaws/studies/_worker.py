@@ -1,4 +1,4 @@
-"""The main loop of one worker process of :class:`scalinglaws.sweep.pool.WorkerPool`.
+"""The main loop of one worker process of :class:`scalinglaws.studies.pool.WorkerPool`.
 
 Started as ``python -c "...; main(argv)"`` with ``argv = [fd, parent_pid, deathsig, main_path]``:
 ``fd`` is this worker's end of a socket pair to the runner. The worker
@@ -89,9 +89,9 @@ def _prepare() -> None:
     from threadpoolctl import threadpool_limits
 
     _LIMITS.append(threadpool_limits(limits=1))
-    from ..simulation import simulate
-    from ..spec import ModelSpec
-    from ..spectrum import Spectrum
+    from ..model.spec import ModelSpec
+    from ..model.spectrum import Spectrum
+    from ..sampling.simulate import simulate
 
     simulate(
         ModelSpec(spectrum=Spectrum.power_law(latent_dim=4, alpha=1.0)),

@@ -11,12 +11,8 @@ w          ``weights``       teacher weights, shape (M,)
 =========  ================  ================================================
 
 Randomness (DESIGN.md practice 3). Every function takes ``rng``: an ``int``, a
-:class:`numpy.random.SeedSequence` or a :class:`numpy.random.Generator`. Matrices of i.i.d. normal
-rows are drawn in fixed blocks of :data:`ROW_BLOCK` rows, block *b* from its own child stream of
-the given seed sequence, so that
-
-* the first *n* rows of a draw of *n' > n* rows equal a draw of *n* rows (draws are nested), and
-* a block can be regenerated on its own, on any worker, without drawing the rows before it.
+:class:`numpy.random.SeedSequence` or a :class:`numpy.random.Generator`; the streams and the
+nested row draws are those of :mod:`scalinglaws.model.streams`.
 """
 
 from __future__ import annotations
@@ -25,78 +21,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import InputError, check_positive_int
-from .activations import Activation
-from .spec import ModelSpec
-from .spectrum import Spectrum
+from .._validation import check_positive_int
+from ..model.activations import Activation
+from ..model.spec import ModelSpec
+from ..model.spectrum import Spectrum
+from ..model.streams import (
+    ROW_BLOCK,
+    as_seed_sequence,
+    child_sequence,
+    generator,
+    standard_normal_rows,
+)
 
 __all__ = [
-    "ROW_BLOCK",
-    "as_seed_sequence",
-    "child_sequence",
-    "standard_normal_rows",
     "sample_latent",
     "sample_teacher",
     "teacher_output",
     "TeacherDraw",
     "sample_labels",
 ]
-
-#: Rows per independently seeded block in :func:`standard_normal_rows`.
-ROW_BLOCK = 256
-
-#: Stream labels used below a seed's sequence (fixed forever: changing them changes every number).
-STREAM_TEACHER, STREAM_FEATURES, STREAM_INPUTS, STREAM_NOISE, STREAM_TEST, STREAM_TEST_NOISE = (
-    range(6)
-)
-
-
-def as_seed_sequence(rng: int | np.random.SeedSequence | np.random.Generator | None):
-    """Turn ``rng`` into a :class:`~numpy.random.SeedSequence`.
-
-    An ``int`` seeds a new sequence; a ``SeedSequence`` is used as is; a ``Generator`` gives up
-    128 bits of entropy (so the result depends on its state, reproducibly).
-    """
-    if isinstance(rng, np.random.SeedSequence):
-        return rng
-    if isinstance(rng, np.random.Generator):
-        return np.random.SeedSequence(
-            int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63))
-        )
-    if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0:
-        raise InputError(
-            "'rng' must be a non-negative int, a numpy SeedSequence or a numpy Generator. "
-            f"Got {rng!r} instead."
-        )
-    return np.random.SeedSequence(int(rng))
-
-
-def child_sequence(seq: np.random.SeedSequence, *keys: int) -> np.random.SeedSequence:
-    """The child of ``seq`` with ``keys`` appended to its spawn key (independent of spawn order)."""
-    return np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + tuple(keys))
-
-
-def _generator(seq: np.random.SeedSequence) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(seq))
-
-
-def standard_normal_rows(
-    seq: np.random.SeedSequence, n_rows: int, n_cols: int, *, out: np.ndarray | None = None
-) -> np.ndarray:
-    """I.i.d. N(0, 1) matrix of shape ``(n_rows, n_cols)``, nested in ``n_rows``.
-
-    Block *b* (rows ``b*ROW_BLOCK`` to ``(b+1)*ROW_BLOCK``) comes from ``child_sequence(seq, b)``.
-    With ``out`` (a C-contiguous float64 array of at least ``n_rows`` rows and ``n_cols``
-    columns), the rows are written into its first ``n_rows`` rows, which are returned.
-    """
-    if out is None:
-        out = np.empty((n_rows, n_cols))
-    target = out[:n_rows]
-    for start in range(0, n_rows, ROW_BLOCK):
-        stop = min(start + ROW_BLOCK, n_rows)
-        _generator(child_sequence(seq, start // ROW_BLOCK)).standard_normal(out=target[start:stop])
-    return target
-
 
 def sample_latent(
     spectrum: Spectrum, n_samples: int, rng, *, out: np.ndarray | None = None
@@ -148,12 +91,12 @@ def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
     if teacher.kind == "random_features":
         v = standard_normal_rows(child_sequence(seq, 0), teacher.width, spec.latent_dim)
         v *= np.sqrt(teacher.feature_var / spec.latent_dim)
-        a = _generator(child_sequence(seq, 1)).standard_normal(teacher.width)
+        a = generator(child_sequence(seq, 1)).standard_normal(teacher.width)
         a *= np.sqrt(teacher.output_var / teacher.width)
         return TeacherDraw(v, a, teacher.activation)
     if not teacher.is_random:
         return np.array(spec.teacher_weights())
-    z = _generator(seq).standard_normal(spec.latent_dim)
+    z = generator(seq).standard_normal(spec.latent_dim)
     return z * np.sqrt(spec.teacher_variances())
 
 
@@ -190,5 +133,5 @@ def sample_labels(latent: np.ndarray, teacher, noise_var: float, rng) -> np.ndar
     """
     y = teacher_output(latent, teacher)
     if noise_var > 0:
-        y += np.sqrt(noise_var) * _generator(as_seed_sequence(rng)).standard_normal(y.shape[0])
+        y += np.sqrt(noise_var) * generator(as_seed_sequence(rng)).standard_normal(y.shape[0])
     return y

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._tiles import PaddedRows, TiledMatrix, tile_size, tiled_products
-from ._validation import check_positive_int
-from .activations import Activation, gaussian_expectation
-from .data import TeacherDraw, as_seed_sequence, standard_normal_rows
-from .spec import ModelSpec
+from .._validation import check_positive_int
+from ..model.activations import Activation, gaussian_expectation
+from ..model.spec import ModelSpec
+from ..model.streams import as_seed_sequence, standard_normal_rows
+from .latent import TeacherDraw
+from .tiles import PaddedRows, TiledMatrix, tile_size, tiled_products
 
 __all__ = [
     "draw_projection",
@@ -100,9 +101,9 @@ class FeatureMoments:
 
 @dataclass(frozen=True)
 class TiledMoments:
-    """:class:`FeatureMoments` with K stored as fixed-shape tiles (see :mod:`scalinglaws._tiles`).
+    """:class:`FeatureMoments` with K as fixed-shape tiles (:mod:`scalinglaws.sampling.tiles`).
 
-    ``kernel`` is a :class:`~scalinglaws._tiles.TiledMatrix`; ``target_cov`` has shape
+    ``kernel`` is a :class:`~scalinglaws.sampling.tiles.TiledMatrix`; ``target_cov`` has shape
     (padded n_features,), zero beyond n_features.
     """
 
@@ -249,7 +250,7 @@ def cross_kernel(
 
     Same activation: its kernel (closed form or quadrature). A linear side: Stein's lemma,
     :math:`E[h_j\,\sigma_t(g_k)] = \mathrm{Cov}(h_j, g_k)\,E[\sigma_t'(g_k)]`. Otherwise the
-    polar quadrature of :func:`scalinglaws.activations.gaussian_expectation`.
+    polar quadrature of :func:`scalinglaws.model.activations.gaussian_expectation`.
 
     Parameters
     ----------

@@ -12,7 +12,8 @@ shape (N, C, n_ridges) and each value of shape (n_ridges,). Three kinds serve ev
   :math:`\frac1{n}\sum_\mu \|\theta^\top\phi(x_\mu) - y_\mu\|^2`, and its standard error.
 
 Every product is one ``(N × M)`` (linear), ``(N × N)`` (kernel) or ``(n_test × t)`` (test
-panels) call per cell and ridge, shapes that only the cell chooses (:mod:`scalinglaws._tiles`).
+panels) call per cell and ridge, shapes that only the cell chooses
+(:mod:`scalinglaws.sampling.tiles`).
 
 =========  ================  ==============================================
 symbol     name              meaning
@@ -30,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._tiles import PaddedRows, TiledMatrix, padded
+from .tiles import PaddedRows, TiledMatrix, padded
 
 __all__ = ["Evaluator", "linear_exact", "moment_exact", "held_out", "column_panels"]
 
@@ -56,7 +57,8 @@ def linear_exact(
 
 def moment_exact(moments, noise_var: float) -> Evaluator:
     r"""Exact ``test_mse`` and ``excess`` from Gaussian moments (a
-    :class:`~scalinglaws.features.TiledMoments`): :math:`\theta^\top K\theta - 2\theta^\top b
+    :class:`~scalinglaws.sampling.features.TiledMoments`): :math:`\theta^\top K\theta -
+    2\theta^\top b
     + E[f_*^2]`, with K's leading N × N block assembled once per N."""
     cache: dict[int, np.ndarray] = {}
 

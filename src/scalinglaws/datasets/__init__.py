@@ -1,7 +1,7 @@
 r"""Real datasets that ship inside installable packages; nothing is downloaded at run time.
 
 ``MODEL.md`` §7: natural data have covariance spectra close to a power law in the rank. These
-loaders give real inputs for :mod:`scalinglaws.spectra` and for random-feature regression.
+loaders give real inputs for :mod:`scalinglaws.analysis.spectra` and for random-feature regression.
 
 =================  =====  =========================================  =========================
 name               kind   inputs (n_samples × n_dims)                installed by
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._names import DATASET_NAMES
-from ._validation import InputError, check_choice, check_positive_int
-from .data import as_seed_sequence
+from .._names import DATASET_NAMES
+from .._validation import InputError, check_choice, check_positive_int
+from ..model.streams import as_seed_sequence
 
 __all__ = [
     "Dataset",

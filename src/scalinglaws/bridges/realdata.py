@@ -4,7 +4,8 @@ The bridge from :mod:`scalinglaws.datasets` to the model: a real dataset is spli
 training pool and a held-out test set, features :math:`\sigma(Ux)` are trained by ridge regression
 on the first P pool samples, and the test MSE is measured on the held-out set (exact expectations,
 ``MODEL.md`` §4, do not exist for real data). Side by side, the theory is evaluated from the pool
-alone (its inputs and labels; never the test set), like :mod:`scalinglaws.equivalence` an edge that
+alone (its inputs and labels; never the test set), like :mod:`scalinglaws.bridges.equivalence` an
+edge that
 hands measured arrays to :mod:`scalinglaws.theory`.
 
 =========  ====================  ===============================================================
@@ -26,7 +27,7 @@ Conventions (each one a choice, stated here once):
   set, the others the pool, and the first P pool entries the training set. The split does not
   depend on the grid, so a cell's numbers do not either (nested draws, DESIGN.md practice 3).
 * **Standardization.** Inputs are centered with the pool mean and divided by the pool's RMS
-  centered norm over √D (:func:`scalinglaws.spectra.standardize` with pool statistics), so
+  centered norm over √D (:func:`scalinglaws.analysis.spectra.standardize` with pool statistics), so
   :math:`u\cdot x` has variance σ_u² on average over the pool.
 * **Targets.** ``"onehot"`` class labels (C = number of classes) or ``"center"``, the central
   pixel (the middle column for non-square inputs), removed from the inputs: a regression target.
@@ -54,10 +55,9 @@ import numpy as np
 import scipy.linalg as sla
 import xarray as xr
 
-from ._memory import check_memory
-from ._tiles import PaddedRows, tile_size, tiled_products
-from ._timer import StageTimer
-from ._validation import (
+from .._memory import check_memory
+from .._timer import StageTimer
+from .._validation import (
     InputError,
     check_choice,
     check_float_list,
@@ -65,15 +65,22 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
 )
-from .activations import Activation, get_activation
-from .data import STREAM_FEATURES, as_seed_sequence, child_sequence, standard_normal_rows
-from .datasets import Dataset, load_dataset
-from .losses import column_panels, held_out
-from .results import Grid
-from .spec import ModelSpec, Teacher
-from .spectrum import Spectrum
-from .theory import _cost, theory_loss
-from .theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
+from ..datasets import Dataset, load_dataset
+from ..model.activations import Activation, get_activation
+from ..model.spec import ModelSpec, Teacher
+from ..model.spectrum import Spectrum
+from ..model.streams import (
+    Stream,
+    as_seed_sequence,
+    child_sequence,
+    generator,
+    standard_normal_rows,
+)
+from ..results import Grid
+from ..sampling.losses import column_panels, held_out
+from ..sampling.tiles import PaddedRows, tile_size, tiled_products
+from ..theory import _cost, theory_loss
+from ..theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
 
 __all__ = [
     "TARGETS",
@@ -89,8 +96,6 @@ __all__ = [
 ]
 
 TARGETS = ("onehot", "center")
-#: Stream labels below a seed's sequence (features use :data:`scalinglaws.data.STREAM_FEATURES`).
-STREAM_SPLIT, STREAM_REFERENCE = 1_000_011, 1_000_013
 #: Eigenvalues below this fraction of the largest are dropped from measured spectra (null space).
 RANK_RTOL = 1e-10
 
@@ -171,7 +176,7 @@ def split_task(task: RegressionTask, n_test: int | None, seq: np.random.SeedSequ
     n_test = _default_n_test(n_total) if n_test is None else check_positive_int("n_test", n_test)
     if n_test > n_total - 2:
         raise InputError(f"'n_test' must be at most {n_total - 2}. Got {n_test} instead.")
-    gen = np.random.Generator(np.random.PCG64(child_sequence(seq, STREAM_SPLIT)))
+    gen = generator(child_sequence(seq, Stream.SPLIT))
     perm = gen.permutation(n_total)
     pool, test = perm[: n_total - n_test], perm[n_total - n_test :]
     mean = task.inputs[pool].mean(axis=0)
@@ -204,17 +209,17 @@ def _seed_cells(task: RegressionTask, split: Split, grid: Grid, act, feature_var
     """Held-out and training MSE of one seed on every cell, through the grid engine.
 
     The pool's first P_max rows and the test set are featurized once in fixed-shape tiles
-    (:mod:`scalinglaws._tiles`); the engine solves every cell from running Grams with one
+    (:mod:`scalinglaws.sampling.tiles`); the engine solves every cell from running Grams with one
     factorization per cell and ridge, for all C target columns at once.
     """
-    from .engine import run_engine
+    from ..sampling.engine import run_engine
 
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
     d = task.inputs.shape[1]
     t = tile_size(d)
     transform = None if act.name == "linear" else act
     u = PaddedRows.zeros(n_max, d, t)
-    standard_normal_rows(child_sequence(seq, STREAM_FEATURES), n_max, d, out=u.data)
+    standard_normal_rows(child_sequence(seq, Stream.FEATURES), n_max, d, out=u.data)
     u.data[:n_max] *= np.sqrt(feature_var / d)
     x = PaddedRows.zeros(p_max, d, t)
     x.data[:p_max] = split.pool_inputs[:p_max]
@@ -245,9 +250,10 @@ def simulate_realdata(
     r"""Measured held-out test MSE of random-feature ridge regression on a grid N × P × γ × seed.
 
     For each seed: one split (:func:`split_task`), one U at N_max (first-N rows for smaller N),
-    and the grid engine of the latent model (:mod:`scalinglaws.engine`) on the pool's features:
+    and the grid engine of the latent model (:mod:`scalinglaws.sampling.engine`) on the pool's
+    features:
     running Grams, one factorization per cell and ridge for all target columns, min-norm
-    fallbacks at γ = 0, and the held-out evaluator of :mod:`scalinglaws.losses`.
+    fallbacks at γ = 0, and the held-out evaluator of :mod:`scalinglaws.sampling.losses`.
 
     .. math:: \widehat{\text{test\_mse}} = \frac1{n_\mathrm{test}}\sum_{\mu \in \mathrm{test}}
               \|\theta^{*\top}\phi(x_\mu) - y_\mu\|^2
@@ -376,7 +382,7 @@ def pool_kernel_spectrum(
         allow_slow=allow_slow,
     )  # fmt: skip
     u = _projection(
-        child_sequence(as_seed_sequence(rng), STREAM_REFERENCE),
+        child_sequence(as_seed_sequence(rng), Stream.POOL_REFERENCE),
         n_reference,
         x.shape[1],
         feature_var,

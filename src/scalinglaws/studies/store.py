@@ -14,7 +14,7 @@ Tables
     stores NaN as NULL, read back as NaN).
 ``claims`` (schema 2)
     One row per unit a runner is computing: owner, host, pid and an expiry time (a lease, see
-    :mod:`scalinglaws.sweep.leases`).
+    :mod:`scalinglaws.studies.leases`).
 
 A unit and its cells are written in one ``BEGIN IMMEDIATE`` transaction with ``INSERT OR IGNORE``
 on the unique key (which also drops the unit's claim), so a crash never leaves half a unit, and two
@@ -219,7 +219,7 @@ class ResultStore:
             )
         return True
 
-    # -- leases (see scalinglaws.sweep.leases) -------------------------------------------------
+    # -- leases (see scalinglaws.studies.leases) -------------------------------------------------
     def claim(self, keys: Iterable[str], *, owner: leases.Owner, limit: int, lease_s: float):
         """Claim up to ``limit`` of ``keys`` for ``owner`` (see :func:`.leases.claim`)."""
         with self._transaction():

@@ -22,7 +22,8 @@ A study file has three kinds of table (see ``docs/studies.md`` for the full sche
     teacher = { kind = "isotropic", teacher_var = 1.0 }
 
 Each (spec, grid block, α, M) is a :class:`Case`; its spec is stored in the canonical form of
-:meth:`scalinglaws.spec.ModelSpec.to_dict`, from which :func:`spec_from_dict` rebuilds it anywhere.
+:meth:`scalinglaws.model.spec.ModelSpec.to_dict`, from which :func:`spec_from_dict` rebuilds it
+anywhere.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._validation import InputError
-from ..activations import ACTIVATION_NAMES
-from ..spec import ModelSpec, Teacher
-from ..spectrum import Spectrum
+from ..model.activations import ACTIVATION_NAMES
+from ..model.spec import ModelSpec, Teacher
+from ..model.spectrum import Spectrum
 from ._schema import FieldReader, join
 
 if sys.version_info >= (3, 11):

@@ -8,14 +8,14 @@ and ``close()`` releases the workers — and none changes a number: a unit's res
 the unit.
 
 * ``serial``: in this process, one unit at a time, with the BLAS threads as configured.
-* ``processes`` (default): a :class:`~scalinglaws.sweep.pool.WorkerPool` of ``workers`` fresh
+* ``processes`` (default): a :class:`~scalinglaws.studies.pool.WorkerPool` of ``workers`` fresh
   processes, each with one BLAS thread, in sessions of their own (a terminal's Ctrl-C reaches only
   the runner) and following the runner (none outlives a ``kill -9`` of it).
 * ``dask``: a :class:`distributed.Client` to the scheduler at ``address`` (for example one started
   by dask-jobqueue on Slurm/PBS), or to a new :class:`distributed.LocalCluster` of ``workers``
   processes when no address is given.
 
-Whatever the executor, :func:`~scalinglaws.sweep.units.run_unit` computes each unit with one BLAS
+Whatever the executor, :func:`~scalinglaws.studies.units.run_unit` computes each unit with one BLAS
 thread, so that the numbers are bit-identical everywhere.
 """
 
@@ -89,7 +89,7 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Local worker processes with one BLAS thread each (see :mod:`scalinglaws.sweep.pool`)."""
+    """Local worker processes with one BLAS thread each (see :mod:`scalinglaws.studies.pool`)."""
 
     def __init__(self, *, workers: int) -> None:
         self.capacity = check_positive_int("workers", workers)

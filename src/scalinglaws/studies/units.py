@@ -116,12 +116,13 @@ def run_unit(unit: WorkUnit) -> UnitResult:
 
 def unit_peak_bytes(unit: WorkUnit) -> int:
     """Estimated peak memory of computing ``unit`` (bytes): the simulation's
-    (:func:`scalinglaws.simulation.simulation_peak_bytes`); a theory unit of linear features needs
+    (:func:`scalinglaws.sampling.simulate.simulation_peak_bytes`); a theory unit of linear features
+    needs
     only O(grid) memory and counts as 0 here (the nonlinear theory checks its own peak)."""
     if unit.kind != "simulation":
         return 0
     from ..results import Grid
-    from ..simulation import simulation_peak_bytes
+    from ..sampling.simulate import simulation_peak_bytes
 
     grid = Grid(n_features=unit.grid["n_features"], n_samples=unit.grid["n_samples"],
                 ridges=unit.grid["ridges"])  # fmt: skip
@@ -137,7 +138,7 @@ def _blas_controller():
 
 
 def _simulation(spec, unit: WorkUnit) -> tuple[np.ndarray, np.ndarray]:
-    from ..simulation import simulate
+    from ..sampling.simulate import simulate
 
     ds = simulate(
         spec,
@@ -177,7 +178,7 @@ def load_theory():
     from .._validation import InputError
 
     try:
-        from ..equivalence import predict_grid as theory_grid
+        from ..bridges.equivalence import predict_grid as theory_grid
     except ImportError:
         raise InputError(
             "'compute' must not ask for theory: this installation has no "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plot import new_axes, save_figure
+from .curves import new_axes, save_figure
 
 _COLORS = {"data": "0.35", "linear": "tab:blue", "relu": "tab:red"}
 

@@ -41,12 +41,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._memory import check_memory
-from ._validation import InputError, check_positive_float, check_positive_int, warn_numerical
-from .activations import Activation, get_activation
-from .data import as_seed_sequence, sample_latent, standard_normal_rows
-from .features import draw_projection, random_features
-from .spec import ModelSpec
+from .._memory import check_memory
+from .._validation import InputError, check_positive_float, check_positive_int, warn_numerical
+from ..model.activations import Activation, get_activation
+from ..model.spec import ModelSpec
+from ..model.streams import as_seed_sequence, standard_normal_rows
+from ..sampling.features import draw_projection, random_features
+from ..sampling.latent import sample_latent
 
 __all__ = [
     "exact_feature_spectrum",
@@ -97,7 +98,8 @@ def exact_feature_spectrum(
               \quad \text{returns } \operatorname{eig}(K/N)
 
     K comes from the activation's Gaussian kernel (``MODEL.md`` §4, §6); U is
-    :func:`~scalinglaws.features.draw_projection` ``(spec, n_features, rng)``, so the draw is
+    :func:`~scalinglaws.sampling.features.draw_projection` ``(spec, n_features, rng)``, so the draw
+    is
     nested in N. For linear features K has rank min(N, M): the eigenvalues past it are round-off
     (of either sign, ~1e-16 of the largest, returned as computed).
 

@@ -50,8 +50,8 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-from ._names import ACTIVATION_NAMES as _NAMES
-from ._validation import check_choice, check_positive_int, warn_numerical
+from .._names import ACTIVATION_NAMES as _NAMES
+from .._validation import check_choice, check_positive_int, warn_numerical
 
 __all__ = [
     "Activation",

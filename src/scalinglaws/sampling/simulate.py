@@ -4,7 +4,8 @@ One call computes every cell (N, P, γ, seed) of a grid (``MODEL.md`` §2–4). 
 **one nested draw** at the largest N and P — teacher w, feature weights U (N_max × M), inputs
 X (P_max × M), label noise — and every smaller cell uses the leading rows/columns of it. The
 features Φ = σ(XUᵀ) are formed once, in fixed-shape tiles, and the grid engine
-(:mod:`scalinglaws.engine`) solves every cell from running Grams. The test loss is exact, with no
+(:mod:`scalinglaws.sampling.engine`) solves every cell from running Grams. The test loss is exact,
+with no
 test sample: :math:`(U^\top\theta - w)^\top\Lambda(U^\top\theta - w)` for linear features and
 :math:`\theta^\top K\theta - 2\theta^\top b + E[f_*^2]` from the Gaussian kernels otherwise; a
 Monte-Carlo test set is available as ``loss="monte_carlo"``.
@@ -21,7 +22,8 @@ P          ``n_samples``     number of training samples (paper: T)
 **Reproducibility.** Seed *s* of a grid with root ``rng`` uses the streams
 ``child_sequence(root, s, k)`` (k = teacher, features, inputs, noise, test inputs, test noise), and
 every BLAS call whose result enters a cell has a shape that the grid does not choose
-(:mod:`scalinglaws._tiles`). So for a given machine and BLAS thread count, the numbers of a cell
+(:mod:`scalinglaws.sampling.tiles`). So for a given machine and BLAS thread count, the numbers of a
+cell
 (N, P, γ, seed) are the same to the last bit whatever other N, P and seeds the grid holds, and
 whatever other ridges, as long as the solver route is the same (one ``eigh`` for 8 or more
 positive ridges, one Cholesky per ridge below that; the two agree to ~1e-12). Across thread
@@ -38,29 +40,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._memory import check_memory
-from ._names import LOSS_METHODS
-from ._tiles import PaddedRows, padded, tile_size, tiled_products
-from ._timer import StageTimer
-from ._validation import check_choice, check_positive_int, warn_numerical
-from .data import (
-    STREAM_FEATURES,
-    STREAM_INPUTS,
-    STREAM_NOISE,
-    STREAM_TEACHER,
-    STREAM_TEST,
-    STREAM_TEST_NOISE,
-    as_seed_sequence,
-    child_sequence,
+from .._memory import check_memory
+from .._names import LOSS_METHODS
+from .._timer import StageTimer
+from .._validation import check_choice, check_positive_int, warn_numerical
+from ..model.spec import ModelSpec
+from ..model.streams import Stream, as_seed_sequence, child_sequence
+from ..results import Grid
+from .features import draw_projection, tiled_moments
+from .latent import (
     sample_labels,
     sample_latent,
     sample_teacher,
     teacher_output,
 )
-from .features import draw_projection, tiled_moments
 from .losses import column_panels, held_out, linear_exact, moment_exact
-from .results import Grid
-from .spec import ModelSpec
+from .tiles import PaddedRows, padded, tile_size, tiled_products
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -83,9 +78,9 @@ def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, 
     """Test-set estimates of test_mse and excess, with their standard errors."""
     t0 = time.perf_counter()
     x_test = PaddedRows.zeros(n_test, spec.latent_dim, u.t)
-    sample_latent(spec.spectrum, n_test, child_sequence(seq, STREAM_TEST), out=x_test.data)
+    sample_latent(spec.spectrum, n_test, child_sequence(seq, Stream.TEST), out=x_test.data)
     clean = teacher_output(x_test.values, w)
-    y_test = sample_labels(x_test.values, w, spec.noise_var, child_sequence(seq, STREAM_TEST_NOISE))
+    y_test = sample_labels(x_test.values, w, spec.noise_var, child_sequence(seq, Stream.TEST_NOISE))
     act = None if spec.is_linear else spec.activation
     panels = column_panels(tiled_products(x_test, u, transform=act))
     del x_test
@@ -128,13 +123,13 @@ def simulate_seed(
     m = spec.latent_dim
     t = tile_size(m)
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
-    w = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
+    w = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
     u = PaddedRows.zeros(n_max, m, t)
-    draw_projection(spec, n_max, child_sequence(seq, STREAM_FEATURES), out=u.data)
+    draw_projection(spec, n_max, child_sequence(seq, Stream.FEATURES), out=u.data)
     x = PaddedRows.zeros(p_max, m, t)
-    sample_latent(spec.spectrum, p_max, child_sequence(seq, STREAM_INPUTS), out=x.data)
+    sample_latent(spec.spectrum, p_max, child_sequence(seq, Stream.INPUTS), out=x.data)
     y = np.zeros((x.data.shape[0], 1))
-    y[:p_max, 0] = sample_labels(x.values, w, spec.noise_var, child_sequence(seq, STREAM_NOISE))
+    y[:p_max, 0] = sample_labels(x.values, w, spec.noise_var, child_sequence(seq, Stream.NOISE))
     t0 = timer.add("draw", t0)
     features = tiled_products(x, u, transform=None if spec.is_linear else spec.activation)
     del x

@@ -1,11 +1,12 @@
 r"""The grid engine: ridge readouts on every (N, P) cell of a grid from one draw of features.
 
-Given the features of one seed as fixed-shape tiles (:class:`~scalinglaws._tiles.TiledMatrix`,
+Given the features of one seed as fixed-shape tiles
+(:class:`~scalinglaws.sampling.tiles.TiledMatrix`,
 rows = samples, columns = features, nested: the first P rows and N columns are the draw of a
 smaller grid) and their targets, the engine visits every cell and hands its readouts to a **loss
 evaluator** (any callable ``(theta, n_features) -> {name: values}``), so that the same engine
 serves the latent generative model (exact losses) and real data (held-out test sets); see
-:mod:`scalinglaws.losses`.
+:mod:`scalinglaws.sampling.losses`.
 
 How (DESIGN.md practice 10):
 
@@ -15,11 +16,13 @@ How (DESIGN.md practice 10):
   fixed-shape ``(t × t)·(t × t)`` products in a fixed order, and the partial tile at a cell's edge
   is zero-padded, so the Gram of a cell is the same to the last bit whatever grid it sits in.
 * **One system per cell and ridge.** Each cell factorizes its own Gram block
-  (:func:`scalinglaws.ridge.solve_gram`): nothing is shared across cells, so no cell's numbers
+  (:func:`scalinglaws.sampling.ridge.solve_gram`): nothing is shared across cells, so no cell's
+  numbers
   depend on another's. For geometric grids this costs about 1.14 times a factorization of the
   largest cell only.
 * **Fallbacks belong to the ridge module.** Where the Gram route cannot be trusted (γ = 0 at and
-  near N = P) the cell's own Φ is assembled and :func:`scalinglaws.ridge.stable_readouts` solves
+  near N = P) the cell's own Φ is assembled and :func:`scalinglaws.sampling.ridge.stable_readouts`
+  solves
   it; the route of every solution is counted.
 
 =========  ================  ==============================================
@@ -42,11 +45,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._timer import StageTimer
+from ..results import Grid
 from ._blas import current_threads, single_threaded, threads_for
-from ._tiles import TiledMatrix
-from ._timer import StageTimer
-from .results import Grid
 from .ridge import solve_gram, stable_readouts
+from .tiles import TiledMatrix
 
 __all__ = ["EngineResult", "run_engine"]
 
@@ -81,7 +84,8 @@ def run_engine(
     grid : Grid
         N, P and ridges (its seeds are the caller's business).
     evaluate : callable(theta, n_features, n_samples) -> dict of arrays of shape (n_ridges,)
-        ``theta`` of shape (n_features, n_targets, n_ridges); see :mod:`scalinglaws.losses`.
+        ``theta`` of shape (n_features, n_targets, n_ridges); see
+        :mod:`scalinglaws.sampling.losses`.
     timer : StageTimer, optional
     on_cell : callable, optional
         Called once per finished (N, P) cell.
@@ -92,7 +96,7 @@ def run_engine(
     routes: Counter = Counter()
     pending: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
     outer = current_threads()
-    with single_threaded():  # tiles and per-cell products: small calls (see scalinglaws._blas)
+    with single_threaded():  # tiles and per-cell products are small calls (see sampling._blas)
         primal = _primal_cells(features, targets, grid, timer, outer)
         dual = _dual_cells(features, targets, grid, timer, outer)
         for i, j, theta, cell_routes in (*primal, *dual):

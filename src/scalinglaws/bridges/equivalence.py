@@ -2,8 +2,10 @@ r"""Theory for any activation and teacher: kernels drawn on the sampling side, s
 theory side.
 
 This module is the one bridge between the two sides (DESIGN.md): it draws feature weights with the
-same streams as :func:`scalinglaws.simulation.simulate`, computes the exact Gaussian second moments
-of the features (:func:`scalinglaws.features.feature_moments`, no data samples), and hands the
+same streams as :func:`scalinglaws.sampling.simulate.simulate`, computes the exact Gaussian second
+moments
+of the features (:func:`scalinglaws.sampling.features.feature_moments`, no data samples), and hands
+the
 arrays to :mod:`scalinglaws.theory.nonlinear`. Neither side imports the other.
 
 Before any large array is allocated, the peak memory (the N×N or N_ref×N_ref kernels, their
@@ -31,27 +33,21 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from ._validation import (
+from .._validation import (
     InputError,
     check_choice,
     check_float_list,
     check_int_list,
     check_positive_int,
 )
-from .data import (
-    STREAM_FEATURES,
-    STREAM_TEACHER,
-    TeacherDraw,
-    as_seed_sequence,
-    child_sequence,
-    sample_teacher,
-)
-from .features import cross_kernel, draw_projection, feature_moments
-from .simulation import summarize
-from .spec import ModelSpec
-from .theory import _cost
-from .theory.loss import evaluate_grid
-from .theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
+from ..model.spec import ModelSpec
+from ..model.streams import Stream, as_seed_sequence, child_sequence
+from ..sampling.features import cross_kernel, draw_projection, feature_moments
+from ..sampling.latent import TeacherDraw, sample_teacher
+from ..sampling.simulate import summarize
+from ..theory import _cost
+from ..theory.loss import evaluate_grid
+from ..theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
 
 __all__ = [
     "predict_grid",
@@ -59,7 +55,6 @@ __all__ = [
     "two_level_theory",
     "reference_spectrum",
     "default_reference",
-    "STREAM_REFERENCE",
     "LEVELS",
 ]
 
@@ -67,7 +62,6 @@ __all__ = [
 LEVELS = ("auto", "exact", "one", "two")
 
 #: Stream label (below the root) of the reference draw used by the two-level theory.
-STREAM_REFERENCE = 1_000_003
 
 
 def default_reference(n_max: int) -> int:
@@ -96,7 +90,8 @@ def one_level_theory(
 ) -> xr.Dataset:
     r"""One-level theory for the very draws of U and of the teacher that ``simulate`` uses.
 
-    For seed *s* (same streams as :func:`~scalinglaws.simulation.simulate` with the same ``rng``)
+    For seed *s* (same streams as :func:`~scalinglaws.sampling.simulate.simulate` with the same
+    ``rng``)
     it computes K and b exactly for the first N features and evaluates
     :func:`~scalinglaws.theory.nonlinear.one_level_loss` in P and γ; only the P training samples
     are averaged over. Returns a Dataset laid out like ``simulate``'s (``test_mse``, ``excess``
@@ -125,8 +120,8 @@ def one_level_theory(
         warnings.simplefilter("always")
         for k, s in enumerate(seed_list):
             seq = child_sequence(root, s)
-            teacher = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
-            u = draw_projection(spec, nf[-1], child_sequence(seq, STREAM_FEATURES))
+            teacher = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
+            u = draw_projection(spec, nf[-1], child_sequence(seq, Stream.FEATURES))
             moments = feature_moments(u, eig, teacher, spec.activation)
             for i, n in enumerate(nf):
                 kernel = moments.kernel[:n, :n]
@@ -156,9 +151,9 @@ def reference_spectrum(
     """
     n_reference = check_positive_int("n_reference", n_reference)
     _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
-    seq = child_sequence(as_seed_sequence(rng), STREAM_REFERENCE)
+    seq = child_sequence(as_seed_sequence(rng), Stream.REFERENCE)
     eig = spec.spectrum.eigenvalues
-    u = draw_projection(spec, n_reference, child_sequence(seq, STREAM_FEATURES))
+    u = draw_projection(spec, n_reference, child_sequence(seq, Stream.FEATURES))
     scaled = u * eig
     cov = scaled @ u.T
     cov += cov.T  # symmetrize in place: the same numbers as 0.5 (C + Cᵀ), one N_ref² less
@@ -171,7 +166,7 @@ def reference_spectrum(
         factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
         target_var = float(np.sum(wbar2 * eig))
     else:
-        draw = sample_teacher(spec, child_sequence(seq, STREAM_TEACHER))
+        draw = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
         assert isinstance(draw, TeacherDraw)
         v, act_t = draw.projection, draw.activation
         t_diag = np.einsum("ki,i,ki->k", v, eig, v)
@@ -282,9 +277,9 @@ def predict_grid(
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
     """
-    from .theory._sums import spectral_sums
-    from .theory.loss import check_linear_spec
-    from .theory.loss import evaluate_points as _points
+    from ..theory._sums import spectral_sums
+    from ..theory.loss import check_linear_spec
+    from ..theory.loss import evaluate_points as _points
 
     level = check_choice("level", level, LEVELS)
     linear = spec.is_linear and spec.teacher.is_linear

@@ -1,7 +1,7 @@
 """Running a study: plan its units, claim the unfinished ones, run them, store each as it ends.
 
 Before sending a unit to the executor the runner *claims* it in the store under an expiring lease
-(:mod:`scalinglaws.sweep.leases`), so several runners on one store divide the units between them;
+(:mod:`scalinglaws.studies.leases`), so several runners on one store divide the units between them;
 a runner with nothing left to claim waits for the units other runners hold and takes over those
 whose lease runs out, so every runner ends with the study complete. At most ``2 × capacity`` units
 are in flight (one at a time for ``serial``).
@@ -10,7 +10,7 @@ Stopping: when ``stop`` is set (the CLI sets it on Ctrl-C or SIGTERM) or on ``Ke
 the runner claims nothing more, drops the units no worker has started, waits for the running ones,
 stores them, releases its claims and returns with ``interrupted=True``; a second
 ``KeyboardInterrupt`` while it waits abandons the running units. A worker that dies
-(:class:`~scalinglaws.sweep.pool.WorkerLost`) or a unit that fails stops the run the same way,
+(:class:`~scalinglaws.studies.pool.WorkerLost`) or a unit that fails stops the run the same way,
 after which the error is raised, with what was stored and what remains.
 """
 
@@ -73,11 +73,11 @@ def run_study(
     Parameters
     ----------
     study : Study
-        A validated study (:func:`~scalinglaws.sweep.config.load_study`).
+        A validated study (:func:`~scalinglaws.studies.config.load_study`).
     store : ResultStore or path, optional
         Where results go; default the study's own ``store``.
     executor : {"serial", "processes", "dask"} or executor object, default "processes"
-        Where units run (see :mod:`scalinglaws.sweep.executors`); an object is not closed here.
+        Where units run (see :mod:`scalinglaws.studies.executors`); an object is not closed here.
     workers : int, optional
         Worker processes (``processes``, or a new local Dask cluster); default the CPU count,
         and never more than the units left.

@@ -28,7 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     InputError,
     check_positive_array,
     check_positive_float,

@@ -16,7 +16,8 @@ module                 what it does
 =====================  ===========================================================
 
 The sweep layer holds no science: every number comes from
-:func:`scalinglaws.simulation.simulate` or the theory, unit by unit, and the executor changes none.
+:func:`scalinglaws.sampling.simulate.simulate` or the theory, unit by unit, and the executor
+changes none.
 """
 
 from .config import Study, load_study

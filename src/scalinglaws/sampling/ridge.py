@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from ._validation import InputError, check_float_list
+from .._validation import InputError, check_float_list
 
 __all__ = [
     "EIGH_MIN_RIDGES",

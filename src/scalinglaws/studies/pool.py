@@ -2,7 +2,7 @@
 
 Each worker is a fresh Python process (``subprocess``; no fork of a threaded runner, no forkserver,
 no resource tracker) in a session of its own, talking to the runner over a socket pair; see
-:mod:`scalinglaws.sweep._worker` for its side. Consequences, each a reason for this design:
+:mod:`scalinglaws.studies._worker` for its side. Consequences, each a reason for this design:
 
 * a terminal's Ctrl-C reaches the runner only, even while the workers are still starting, so the
   runner decides what happens to the units in flight;
@@ -37,7 +37,7 @@ _BOOT = (
     "import json, os, sys; "
     "sys.path[:0] = [p for p in json.loads(os.environ.pop('_SCALINGLAWS_PATH')) "
     "if p not in sys.path]; "
-    "from scalinglaws.sweep._worker import main; main(sys.argv[1:])"
+    "from scalinglaws.studies._worker import main; main(sys.argv[1:])"
 )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     InputError,
     check_nonnegative_float,
     check_positive_float,
@@ -259,7 +259,7 @@ class ModelSpec:
         σ_ε², label-noise variance (≥ 0).
     activation : str or Activation or callable, default "linear"
         σ of the features φ_j(x) = σ(u_j · x); a name from
-        :data:`scalinglaws.activations.ACTIVATION_NAMES` or any vectorized callable.
+        :data:`scalinglaws.model.activations.ACTIVATION_NAMES` or any vectorized callable.
     feature_var : float, default 1
         σ_u², so that u_jI ~ N(0, σ_u²/M).
 

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import InputError, check_choice
-from .config import format_number
+from ..studies.config import format_number
 
 __all__ = ["plot_study", "QUANTITIES"]
 
