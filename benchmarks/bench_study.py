@@ -26,9 +26,9 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from scalinglaws import ModelSpec
 from scalinglaws.sampling.simulate import simulate
 from scalinglaws.studies import load_study, plan_units, run_study
-from scalinglaws.studies.config import spec_from_dict
 from scalinglaws.studies.executors import ProcessExecutor, SerialExecutor
 
 STUDY = """
@@ -54,7 +54,7 @@ def bare(study) -> float:
     with threadpool_limits(limits=1):
         for unit in plan_units(study):
             simulate(
-                spec_from_dict(unit.spec),
+                ModelSpec.from_dict(unit.spec),
                 n_features=unit.grid["n_features"],
                 n_samples=unit.grid["n_samples"],
                 ridges=unit.grid["ridges"],

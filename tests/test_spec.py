@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from scalinglaws import InputError
 from scalinglaws.model.activations import get_activation
 from scalinglaws.model.spec import ModelSpec, Teacher
 from scalinglaws.model.spectrum import Spectrum
@@ -39,8 +40,7 @@ def test_from_variances_and_fixed_teachers():
     assert w.weights.tolist() == [1.0, -2.0, 0.5]
     assert w.variances(3).tolist() == [1.0, 4.0, 0.25]
     assert w.teacher_var == 5.25
-    with pytest.raises(TypeError, match="fixed teacher"):
-        _ = t.weights
+    assert not hasattr(t, "weights")  # only the fixed variant has weights
 
 
 @pytest.mark.parametrize(
@@ -149,12 +149,57 @@ def test_unsorted_eigenvalues_stay_paired_with_their_teacher_components():
 
 
 def test_unsorted_spectrum_round_trips_through_its_dict():
-    from scalinglaws.studies.config import spec_from_dict
+    from scalinglaws import ModelSpec
 
     spec = ModelSpec(
         spectrum=Spectrum.from_eigenvalues([0.01, 1.0, 0.5]),
         teacher=Teacher.fixed([3.0, 1.0, 2.0]),
     )
-    again = spec_from_dict(spec.to_dict())
+    again = ModelSpec.from_dict(spec.to_dict())
     assert again.spectrum == spec.spectrum
     np.testing.assert_array_equal(again.teacher_weights(), spec.teacher_weights())
+
+
+@pytest.mark.parametrize(
+    "teacher",
+    [
+        Teacher.isotropic(2.0),
+        Teacher.power_law(0.5, teacher_var=3.0),
+        Teacher.from_variances([0.5, 0.0, 0.25]),
+        Teacher.fixed([1.0, -2.0, 0.5]),
+        Teacher.random_features("tanh", 40, feature_var=2.0, output_var=0.5),
+    ],
+    ids=lambda t: t.kind,
+)
+def test_every_model_object_round_trips_through_its_dict(teacher):
+    spectrum = Spectrum.from_eigenvalues([0.2, 1.0, 0.4])
+    spec = ModelSpec(spectrum=spectrum, teacher=teacher, noise_var=0.1, activation="relu")
+    again = ModelSpec.from_dict(spec.to_dict())
+    assert again == spec and again.to_dict() == spec.to_dict()
+    assert Teacher.from_dict(teacher.to_dict()) == teacher
+
+
+def test_random_feature_teacher_width_defaults_to_twenty_per_latent_direction():
+    spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=30, alpha=1.0),
+                     teacher=Teacher.random_features("relu"))
+    assert spec.teacher.width == 600 and spec.to_dict()["teacher"]["width"] == 600
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"spectrum": {"kind": "power_law", "latent_dim": 10, "alpha": -1}},
+         "'spectrum.alpha' must be a finite number > 0. Got -1 instead."),
+        ({"spectrum": {"latent_dim": 10, "alpha": 1, "alph": 2}},
+         "unknown field 'spectrum.alph'; expected one of kind, latent_dim, alpha, lambda_plus."),
+        ({"spectrum": {"kind": "power_law", "latent_dim": 10}}, "missing field 'spectrum.alpha'."),
+        ({"spectrum": {"kind": "triangle"}}, "'spectrum.kind' must be one of 'power_law'"),
+        ({"spectrum": {"latent_dim": 3, "alpha": 1}, "teacher": {"kind": "power_law"}},
+         "missing field 'teacher.exponent'."),
+        ({"spectrum": {"latent_dim": 3, "alpha": 1}, "noise": 1}, "unknown field 'noise'"),
+    ],  # fmt: skip
+)
+def test_from_dict_errors_name_the_field_path(data, message):
+    with pytest.raises(InputError) as info:
+        ModelSpec.from_dict(data)
+    assert str(info.value).startswith(message), str(info.value)

@@ -31,8 +31,8 @@ def test_from_eigenvalues_sorts_decreasing_and_copies():
     assert s.latent_dim == 4 and s.kind == "explicit"
     assert (s.largest, s.smallest) == (3.0, 0.1)
     assert s.trace == pytest.approx(5.6, rel=1e-15)
-    with pytest.raises(TypeError, match="eigenvalue_at"):
-        s.eigenvalue_at(1.0)
+    # Explicit spectra at a continuous index: the eigenvalue of the rank above it.
+    assert s.eigenvalue_at(np.array([1.0, 2.5, 4.0])).tolist() == [3.0, 0.5, 0.1]
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from scalinglaws import ModelSpec
 from scalinglaws._validation import InputError
 from scalinglaws.cli.main import main
 from scalinglaws.studies import load_study, plan_units
-from scalinglaws.studies.config import spec_from_dict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -55,10 +55,10 @@ def test_study_grid_lists_are_sorted_and_store_is_beside_the_file(tmp_path):
     assert study.root_seed == 3
 
 
-def test_study_case_spec_round_trips_through_spec_from_dict(tmp_path):
+def test_study_case_spec_round_trips_through_from_dict(tmp_path):
     study = load_study(write(tmp_path, GOOD))
     spec = study.cases[0].spec
-    assert spec_from_dict(spec).to_dict() == spec
+    assert ModelSpec.from_dict(spec).to_dict() == spec
 
 
 def test_study_alpha_and_latent_dim_grids_expand_cases(tmp_path):
@@ -141,10 +141,10 @@ def test_study_explicit_spectrum_rejects_alpha_grid(tmp_path):
 def test_random_feature_teacher_round_trips(tmp_path):
     text = GOOD + 'teacher = { kind = "random_features", activation = "tanh", width = 64 }\n'
     study = load_study(write(tmp_path, text))
-    spec = spec_from_dict(plan_units(study)[0].spec)
+    spec = ModelSpec.from_dict(plan_units(study)[0].spec)
     assert spec.teacher.kind == "random_features"
     assert spec.teacher.activation.name == "tanh" and spec.teacher.width == 64
-    assert spec_from_dict(spec.to_dict()) == spec
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
 
 
 def test_random_feature_teacher_bad_activation_names_the_field(tmp_path):

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scalinglaws import ModelSpec
 from scalinglaws.cli.main import main
 from scalinglaws.sampling.simulate import simulate
 from scalinglaws.studies import ResultStore, load_study, plan_units, run_study, study_frame
-from scalinglaws.studies.config import spec_from_dict
 
 STUDY = """
 [study]
@@ -151,7 +151,7 @@ def test_study_unit_equals_a_bare_simulate_call(tmp_path):
     run_study(study, store=store, executor="serial")
     unit = next(u for u in plan_units(study) if u.seed == 2)
     ds = simulate(
-        spec_from_dict(unit.spec),
+        ModelSpec.from_dict(unit.spec),
         n_features=unit.grid["n_features"],
         n_samples=unit.grid["n_samples"],
         ridges=unit.grid["ridges"],

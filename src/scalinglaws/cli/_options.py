@@ -238,8 +238,7 @@ def spec_from_options(
             )
         teacher = Teacher.isotropic(teacher_var)
     else:
-        width = 20 * spectrum.latent_dim if teacher_width is None else teacher_width
-        teacher = Teacher.random_features(teacher_activation, width, output_var=teacher_var)
+        teacher = Teacher.random_features(teacher_activation, teacher_width, output_var=teacher_var)
     return ModelSpec(
         spectrum=spectrum,
         teacher=teacher,

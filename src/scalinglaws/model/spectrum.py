@@ -1,11 +1,13 @@
 r"""Spectra of the latent data covariance
-:math:`\Lambda = \mathrm{diag}(\lambda_1, \dots, \lambda_M)`.
+:math:`\Lambda = \mathrm{diag}(\lambda_1, \dots, \lambda_M)` (``docs/model.md`` §2).
 
-See ``MODEL.md`` §2. A :class:`Spectrum` is either the paper's power law
+Two variants share one protocol (:class:`Spectrum`): the paper's power law
 
 .. math:: \lambda_I = \lambda_+ \, I^{-(1+\alpha)}, \qquad I = 1, \dots, M,
 
-or any explicit array of positive eigenvalues (for example one measured from data).
+(:class:`PowerLawSpectrum`), and any explicit array of positive eigenvalues, for example one
+measured from data (:class:`ExplicitSpectrum`). Build them with :meth:`Spectrum.power_law` and
+:meth:`Spectrum.from_eigenvalues`, or from their plain-JSON form with :meth:`Spectrum.from_dict`.
 
 =========  ================  ==========================================
 symbol     name              meaning
@@ -17,14 +19,16 @@ M          ``latent_dim``    number of latent directions
 =========  ================  ==========================================
 
 A power law is stored by its parameters, so that ``latent_dim`` may be huge (10^9) for the theory,
-which evaluates its spectral sums in compressed form; :attr:`Spectrum.eigenvalues` materializes the
-array only when asked (sampling needs it, and refuses absurd sizes with a clear error).
+which evaluates its spectral sums in compressed form (capability :attr:`Spectrum.compressible`);
+:attr:`Spectrum.eigenvalues` materializes the array only when asked (sampling needs it, and
+refuses absurd sizes with a clear error).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,18 +38,19 @@ from .._validation import (
     check_positive_float,
     check_positive_int,
 )
+from ._schema import read_fields
 
-__all__ = ["Spectrum", "MAX_MATERIALIZED_DIM"]
+__all__ = ["Spectrum", "PowerLawSpectrum", "ExplicitSpectrum", "MAX_MATERIALIZED_DIM"]
 
 #: Largest latent dimension whose eigenvalue array is built in memory (8·10^7 doubles = 640 MB).
 MAX_MATERIALIZED_DIM = 80_000_000
 
 
-@dataclass(frozen=True, eq=False)
 class Spectrum:
-    """Eigenvalues of the latent covariance, decreasing.
+    """Eigenvalues of the latent covariance, decreasing: the protocol both variants share.
 
-    Build one with :meth:`power_law` or :meth:`from_eigenvalues`; do not call the constructor.
+    Capabilities: :attr:`compressible` (the theory may evaluate its sums over a continuous
+    index, in O(log M)), :attr:`is_power_law` (α and λ₊ exist).
 
     Examples
     --------
@@ -54,18 +59,19 @@ class Spectrum:
     [1.0, 0.25, 0.1111, 0.0625]
     >>> s.latent_dim, s.alpha, s.kind
     (4, 1.0, 'power_law')
+    >>> Spectrum.from_dict(s.to_dict()) == s
+    True
     """
 
-    kind: str
+    #: Registry key of the variant (the ``kind`` of its plain-JSON form).
+    kind: ClassVar[str]
+    compressible: ClassVar[bool] = False
+    is_power_law: ClassVar[bool] = False
     latent_dim: int
-    alpha: float | None = None
-    lambda_plus: float | None = None
-    _explicit: np.ndarray | None = field(default=None, repr=False)
-    _order: np.ndarray | None = field(default=None, repr=False)
 
     # -- constructors -------------------------------------------------------------------------
-    @classmethod
-    def power_law(cls, *, latent_dim: int, alpha: float, lambda_plus: float = 1.0) -> Spectrum:
+    @staticmethod
+    def power_law(*, latent_dim: int, alpha: float, lambda_plus: float = 1.0) -> PowerLawSpectrum:
         r"""The power law :math:`\lambda_I = \lambda_+ I^{-(1+\alpha)}`, :math:`I = 1..M`.
 
         Parameters
@@ -77,15 +83,14 @@ class Spectrum:
         lambda_plus : float, default 1
             λ_+, the largest eigenvalue.
         """
-        return cls(
-            kind="power_law",
+        return PowerLawSpectrum(
             latent_dim=check_positive_int("latent_dim", latent_dim),
             alpha=check_positive_float("alpha", alpha),
             lambda_plus=check_positive_float("lambda_plus", lambda_plus),
         )
 
-    @classmethod
-    def from_eigenvalues(cls, eigenvalues: object) -> Spectrum:
+    @staticmethod
+    def from_eigenvalues(eigenvalues: object) -> ExplicitSpectrum:
         """Any positive eigenvalues, shape ``(latent_dim,)``; stored sorted in decreasing order.
 
         The order they were given in is kept (:attr:`order`), so that per-direction teacher
@@ -103,38 +108,83 @@ class Spectrum:
         arr = given[order].copy()
         arr.setflags(write=False)
         order.setflags(write=False)
-        return cls(kind="explicit", latent_dim=int(arr.size), _explicit=arr, _order=order)
+        return ExplicitSpectrum(latent_dim=int(arr.size), values=arr, permutation=order)
+
+    @staticmethod
+    def from_dict(data: object) -> Spectrum:
+        """The spectrum of a plain-JSON description (the inverse of :meth:`to_dict`).
+
+        Unknown fields and bad values raise :class:`~scalinglaws.InputError` naming the field.
+        """
+        fields = read_fields(data, SPECTRA, default_kind="power_law")
+        build = SPECTRA[fields.pop("kind")][0]
+        return build(**fields)
+
+    # -- the protocol ---------------------------------------------------------------------------
+    @property
+    def eigenvalues(self) -> np.ndarray:  # pragma: no cover - every variant defines it
+        raise NotImplementedError
+
+    @property
+    def largest(self) -> float:
+        """λ_1, the largest eigenvalue."""
+        return float(self.eigenvalues[0])
+
+    @property
+    def smallest(self) -> float:
+        """λ_M, the smallest eigenvalue."""
+        return float(self.eigenvalues[-1])
+
+    @cached_property
+    def trace(self) -> float:
+        """Σ_I λ_I."""
+        return float(np.sum(self.eigenvalues))
 
     @property
     def order(self) -> np.ndarray:
-        """Positions in the given order of the sorted eigenvalues: ``sorted = given[order]``.
-
-        The identity for a power law and for eigenvalues given in decreasing order.
-        """
-        if self._order is None:
-            return np.arange(self.latent_dim)
-        return self._order
+        """Positions in the given order of the sorted eigenvalues: ``sorted = given[order]``
+        (the identity unless explicit eigenvalues were given in another order)."""
+        return np.arange(self.latent_dim)
 
     @property
     def is_reordered(self) -> bool:
         """Whether the eigenvalues were given in another order than decreasing."""
-        return self._order is not None and bool(np.any(self._order != np.arange(self.latent_dim)))
+        return bool(np.any(self.order != np.arange(self.latent_dim)))
 
-    # -- values -------------------------------------------------------------------------------
     def eigenvalue_at(self, index: np.ndarray | float) -> np.ndarray:
-        r"""λ at a (possibly fractional) 1-based index, :math:`\lambda_+ I^{-(1+\alpha)}`.
+        """λ at 1-based indices (power laws: a continuous index; explicit: rounded up)."""
+        pos = np.clip(np.ceil(np.asarray(index, dtype=np.float64)).astype(np.int64), 1,
+                      self.latent_dim) - 1  # fmt: skip
+        return self.eigenvalues[pos]
+
+    def describe(self) -> str:  # pragma: no cover - every variant defines it
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:  # pragma: no cover - every variant defines it
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=True)
+class PowerLawSpectrum(Spectrum):
+    """:math:`\\lambda_I = \\lambda_+ I^{-(1+\\alpha)}`, stored by its parameters."""
+
+    kind: ClassVar[str] = "power_law"
+    compressible: ClassVar[bool] = True
+    is_power_law: ClassVar[bool] = True
+    latent_dim: int
+    alpha: float
+    lambda_plus: float = 1.0
+
+    def eigenvalue_at(self, index: np.ndarray | float) -> np.ndarray:
+        r""":math:`\lambda_+ I^{-(1+\alpha)}` at a (possibly fractional) 1-based index.
 
         Used by compressed spectral sums, which treat the index as a continuous variable.
         """
-        if self.kind != "power_law":
-            raise TypeError("'eigenvalue_at' needs a power-law spectrum; use 'eigenvalues'.")
         return self.lambda_plus * np.asarray(index, dtype=np.float64) ** (-(1.0 + self.alpha))
 
     @cached_property
     def eigenvalues(self) -> np.ndarray:
         """The eigenvalues λ_1 ≥ … ≥ λ_M, read-only array of shape ``(latent_dim,)``."""
-        if self._explicit is not None:
-            return self._explicit
         if self.latent_dim > MAX_MATERIALIZED_DIM:
             raise InputError(
                 f"'latent_dim' must be at most {MAX_MATERIALIZED_DIM} to build the eigenvalue "
@@ -147,61 +197,85 @@ class Spectrum:
 
     @property
     def largest(self) -> float:
-        """λ_1, the largest eigenvalue."""
-        return float(self.lambda_plus if self.kind == "power_law" else self._explicit[0])
+        return float(self.lambda_plus)
 
     @property
     def smallest(self) -> float:
-        """λ_M, the smallest eigenvalue."""
-        if self.kind == "power_law":
-            return float(self.eigenvalue_at(float(self.latent_dim)))
-        return float(self._explicit[-1])
+        return float(self.eigenvalue_at(float(self.latent_dim)))
 
     @cached_property
     def trace(self) -> float:
-        """Σ_I λ_I (exact for explicit spectra; for power laws above 10^7 via Euler–Maclaurin)."""
-        if self.kind == "explicit" or self.latent_dim <= 10_000_000:
+        """Σ_I λ_I (above 10^7 directions by an Euler–Maclaurin tail, relative error < 1e-14)."""
+        if self.latent_dim <= 10_000_000:
             return float(np.sum(self.eigenvalues))
         return _power_law_sum(self.latent_dim, 1.0 + self.alpha) * self.lambda_plus
 
     def describe(self) -> str:
         """A short human-readable description."""
-        if self.kind == "power_law":
-            return (
-                f"power law: M={self.latent_dim}, alpha={self.alpha:g}, "
-                f"lambda_plus={self.lambda_plus:g}"
-            )
+        return (
+            f"power law: M={self.latent_dim}, alpha={self.alpha:g}, "
+            f"lambda_plus={self.lambda_plus:g}"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain JSON: ``kind``, ``latent_dim``, ``alpha``, ``lambda_plus``."""
+        return {
+            "kind": self.kind,
+            "latent_dim": self.latent_dim,
+            "alpha": self.alpha,
+            "lambda_plus": self.lambda_plus,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class ExplicitSpectrum(Spectrum):
+    """Any positive eigenvalues, stored sorted with the permutation they came in."""
+
+    kind: ClassVar[str] = "explicit"
+    latent_dim: int
+    values: np.ndarray = field(repr=False)
+    permutation: np.ndarray = field(repr=False)
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """The eigenvalues λ_1 ≥ … ≥ λ_M, read-only array of shape ``(latent_dim,)``."""
+        return self.values
+
+    @property
+    def order(self) -> np.ndarray:
+        return self.permutation
+
+    def describe(self) -> str:
+        """A short human-readable description."""
         return f"explicit: M={self.latent_dim}, lambda in [{self.smallest:.3g}, {self.largest:.3g}]"
 
     def to_dict(self) -> dict:
-        """Plain-JSON description (explicit eigenvalues as a list)."""
-        if self.kind == "power_law":
-            return {
-                "kind": "power_law",
-                "latent_dim": self.latent_dim,
-                "alpha": self.alpha,
-                "lambda_plus": self.lambda_plus,
-            }
-        given = np.empty_like(self._explicit)
-        given[self.order] = self._explicit  # the order the user gave, so that teachers pair up
-        return {"kind": "explicit", "eigenvalues": given.tolist()}
+        """Plain JSON: ``kind`` and the eigenvalues in the order they were given."""
+        given = np.empty_like(self.values)
+        given[self.permutation] = self.values
+        return {"kind": self.kind, "eigenvalues": given.tolist()}
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Spectrum):
+        if not isinstance(other, ExplicitSpectrum):
             return NotImplemented
-        if self.kind != other.kind or self.latent_dim != other.latent_dim:
-            return False
-        if self.kind == "power_law":
-            return (self.alpha, self.lambda_plus) == (other.alpha, other.lambda_plus)
         return bool(
-            np.array_equal(self._explicit, other._explicit)
-            and np.array_equal(self.order, other.order)
+            np.array_equal(self.values, other.values)
+            and np.array_equal(self.permutation, other.permutation)
         )
 
     def __hash__(self) -> int:
-        if self.kind == "power_law":
-            return hash((self.kind, self.latent_dim, self.alpha, self.lambda_plus))
-        return hash((self.kind, self._explicit.tobytes(), self.order.tobytes()))
+        return hash((self.kind, self.values.tobytes(), self.permutation.tobytes()))
+
+
+#: Registry: kind -> (builder, fields of its plain-JSON form, required fields).
+SPECTRA = {
+    "power_law": (
+        Spectrum.power_law,
+        ("latent_dim", "alpha", "lambda_plus"),
+        ("latent_dim", "alpha"),
+    ),
+    "explicit": (Spectrum.from_eigenvalues, ("eigenvalues",), ("eigenvalues",)),
+}
 
 
 def _power_law_sum(m: int, s: float, head: int = 10_000) -> float:

@@ -88,7 +88,7 @@ def sample_teacher(spec: ModelSpec, rng) -> np.ndarray | TeacherDraw:
     """
     teacher = spec.teacher
     seq = as_seed_sequence(rng)
-    if teacher.kind == "random_features":
+    if not teacher.is_linear:
         v = standard_normal_rows(child_sequence(seq, 0), teacher.width, spec.latent_dim)
         v *= np.sqrt(teacher.feature_var / spec.latent_dim)
         a = generator(child_sequence(seq, 1)).standard_normal(teacher.width)

@@ -22,7 +22,8 @@ A study file has three kinds of table (see ``docs/studies.md`` for the full sche
     teacher = { kind = "isotropic", teacher_var = 1.0 }
 
 Each (spec, grid block, α, M) is a :class:`Case`; its spec is stored in the canonical form of
-:meth:`scalinglaws.model.spec.ModelSpec.to_dict`, from which :func:`spec_from_dict` rebuilds it
+:meth:`scalinglaws.ModelSpec.to_dict`, from which
+:meth:`~scalinglaws.ModelSpec.from_dict` rebuilds it
 anywhere.
 """
 
@@ -36,9 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._validation import InputError
-from ..model.activations import ACTIVATION_NAMES
-from ..model.spec import ModelSpec, Teacher
-from ..model.spectrum import Spectrum
+from ..model._schema import relocate
+from ..model.spec import ModelSpec
+from ..model.spectrum import SPECTRA
 from ._schema import FieldReader, join
 
 if sys.version_info >= (3, 11):
@@ -46,7 +47,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["COMPUTE", "Case", "GridBlock", "Study", "format_number", "load_study", "spec_from_dict"]
+__all__ = ["COMPUTE", "Case", "GridBlock", "Study", "format_number", "load_study"]
 
 #: What a study may compute.
 COMPUTE = ("simulation", "theory", "both")
@@ -54,17 +55,6 @@ COMPUTE = ("simulation", "theory", "both")
 _STUDY_FIELDS = ("name", "compute", "seed", "loss", "n_test", "store")
 _GRID_FIELDS = ("n_features", "n_samples", "ridges", "seeds", "alpha", "latent_dim")
 _SPEC_FIELDS = ("name", "activation", "noise_var", "feature_var", "spectrum", "teacher")
-_SPECTRUM_FIELDS = {
-    "power_law": ("kind", "latent_dim", "alpha", "lambda_plus"),
-    "explicit": ("kind", "eigenvalues"),
-}
-_TEACHER_FIELDS = {
-    "isotropic": ("kind", "teacher_var"),
-    "power_law": ("kind", "exponent", "teacher_var"),
-    "variances": ("kind", "variances"),
-    "fixed": ("kind", "weights"),
-    "random_features": ("kind", "activation", "width", "feature_var", "output_var"),
-}
 
 
 @dataclass(frozen=True)
@@ -193,6 +183,7 @@ def _grid_block(reader: FieldReader, table: object, field: str) -> GridBlock:
 
 
 def _spec_tables(reader: FieldReader, specs: object) -> list[dict]:
+    """The [[spec]] tables: a unique name each, the rest as the model's plain-JSON form."""
     if isinstance(specs, dict):
         specs = [specs]
     if not isinstance(specs, list) or not specs:
@@ -205,113 +196,32 @@ def _spec_tables(reader: FieldReader, specs: object) -> list[dict]:
         if name in names:
             raise reader.fail(join(field, "name"), "unique among the specs", name)
         names.add(name)
-        out.append(
-            {
-                "field": field,
-                "name": name,
-                "activation": reader.choice(
-                    table.get("activation", "linear"), join(field, "activation"), ACTIVATION_NAMES
-                ),
-                "noise_var": reader.real(table.get("noise_var", 0.0), join(field, "noise_var")),
-                "feature_var": reader.real(
-                    table.get("feature_var", 1.0), join(field, "feature_var"), positive=True
-                ),
-                "spectrum": _spectrum(reader, table["spectrum"], join(field, "spectrum")),
-                "teacher": _teacher(reader, table.get("teacher", {}), join(field, "teacher")),
-            }
-        )
-    return out
-
-
-def _kind(reader: FieldReader, table: object, field: str, kinds: dict, default: str) -> str:
-    if not isinstance(table, dict):
-        raise reader.fail(field, "a table", table)
-    kind = reader.choice(table.get("kind", default), join(field, "kind"), tuple(kinds))
-    reader.table(table, field, allowed=kinds[kind])
-    return kind
-
-
-def _spectrum(reader: FieldReader, table: object, field: str) -> dict:
-    kind = _kind(reader, table, field, _SPECTRUM_FIELDS, "power_law")
-    if kind == "explicit":
-        if "eigenvalues" not in table:
-            raise InputError(f"{reader.file}: missing field '{join(field, 'eigenvalues')}'.")
-        return {
-            "kind": kind,
-            "eigenvalues": reader.array(
-                table["eigenvalues"], join(field, "eigenvalues"), positive=True
-            ),
-        }
-    out = {"kind": kind, "field": field}
-    if "latent_dim" in table:
-        out["latent_dim"] = reader.integer(
-            table["latent_dim"], join(field, "latent_dim"), minimum=1
-        )
-    if "alpha" in table:
-        out["alpha"] = reader.real(table["alpha"], join(field, "alpha"), positive=True)
-    out["lambda_plus"] = reader.real(
-        table.get("lambda_plus", 1.0), join(field, "lambda_plus"), positive=True
-    )
-    return out
-
-
-def _teacher(reader: FieldReader, table: object, field: str) -> dict:
-    kind = _kind(reader, table, field, _TEACHER_FIELDS, "isotropic")
-    if kind == "random_features":  # y = Σ_k a_k σ_t(v_k·x), MODEL.md §6
-        return {
-            "kind": kind,
-            "activation": reader.choice(
-                table.get("activation", "relu"), join(field, "activation"), ACTIVATION_NAMES
-            ),
-            "width": reader.integer(table.get("width", 1000), join(field, "width"), minimum=1),
-            "feature_var": reader.real(
-                table.get("feature_var", 1.0), join(field, "feature_var"), positive=True
-            ),
-            "output_var": reader.real(
-                table.get("output_var", 1.0), join(field, "output_var"), positive=True
-            ),
-        }
-    if kind in ("variances", "fixed"):
-        key = "variances" if kind == "variances" else "weights"
-        if key not in table:
-            raise InputError(f"{reader.file}: missing field '{join(field, key)}'.")
-        values = table[key]
-        if kind == "fixed":
-            if not isinstance(values, list) or not values:
-                raise reader.fail(join(field, key), "a non-empty list of finite numbers", values)
-            return {"kind": kind, key: [reader.finite(v, join(field, key)) for v in values]}
-        return {"kind": kind, key: reader.array(values, join(field, key), positive=False)}
-    out = {
-        "kind": kind,
-        "teacher_var": reader.real(
-            table.get("teacher_var", 1.0), join(field, "teacher_var"), positive=True
-        ),
-    }
-    if kind == "power_law":
-        if "exponent" not in table:
-            raise InputError(f"{reader.file}: missing field '{join(field, 'exponent')}'.")
-        out["exponent"] = reader.finite(table["exponent"], join(field, "exponent"))
+        body = {key: value for key, value in table.items() if key != "name"}
+        if not isinstance(body["spectrum"], dict):
+            raise reader.fail(join(field, "spectrum"), "a table", body["spectrum"])
+        out.append({"field": field, "name": name, "body": body})
     return out
 
 
 def _expand(reader: FieldReader, specs: list[dict], blocks: list[GridBlock]):
     """Every (spec, block, α, M) as a :class:`Case` with a validated canonical spec."""
     for (b, block), spec in itertools.product(enumerate(blocks), specs):
-        spectrum = spec["spectrum"]
-        if spectrum["kind"] == "explicit" and (block.alpha or block.latent_dim):
+        spectrum = spec["body"]["spectrum"]
+        swept = [key for key in ("alpha", "latent_dim") if getattr(block, key)]
+        kind = spectrum.get("kind", "power_law")
+        if swept and not all(key in SPECTRA.get(kind, (None, ()))[1] for key in swept):
             field = "grid" if len(blocks) == 1 else f"grid[{b}]"
-            key = "alpha" if block.alpha else "latent_dim"
             raise InputError(
-                f"{reader.file}: '{field}.{key}' must be absent, since the spectrum of "
-                f"{spec['field']} is explicit."
+                f"{reader.file}: '{field}.{swept[0]}' must be absent, since the spectrum of "
+                f"{spec['field']} has no {swept[0]} (kind {kind!r})."
             )
         alphas = block.alpha or (spectrum.get("alpha"),)
         dims = block.latent_dim or (spectrum.get("latent_dim"),)
         for alpha, dim in itertools.product(alphas, dims):
             label = spec["name"]
-            if block.alpha or block.latent_dim:
+            if swept:
                 label += f"[alpha={format_number(alpha)},M={dim}]"
-            canonical = _build(reader, spec, alpha=alpha, latent_dim=dim).to_dict()
+            canonical = _build(reader, spec, swept, alpha=alpha, latent_dim=dim).to_dict()
             yield Case(spec_name=spec["name"], label=label, spec=canonical, block=b, grid=block)
 
 
@@ -338,59 +248,21 @@ def format_number(value: float) -> str:
     return text if float(text) == value else repr(float(value))
 
 
-def _build(reader: FieldReader, spec: dict, *, alpha, latent_dim) -> ModelSpec:
-    spectrum = dict(spec["spectrum"])
-    if spectrum["kind"] == "power_law":
-        for key, value in (("alpha", alpha), ("latent_dim", latent_dim)):
-            if value is None:
-                raise InputError(
-                    f"{reader.file}: missing field '{join(spectrum['field'], key)}' "
-                    f"(give it there or as a list in grid.{key})."
-                )
-        spectrum.update(alpha=alpha, latent_dim=latent_dim)
-    body = {k: spec[k] for k in ("noise_var", "activation", "feature_var", "teacher")}
+def _build(reader: FieldReader, spec: dict, swept, *, alpha, latent_dim) -> ModelSpec:
+    """The model of one case: the grid's α and M filled in, read by the model layer itself."""
+    body = dict(spec["body"])
+    spectrum = dict(body["spectrum"])
+    for key, value in (("alpha", alpha), ("latent_dim", latent_dim)):
+        if key in swept:
+            spectrum[key] = value
+    body["spectrum"] = spectrum
     try:
-        return spec_from_dict({"spectrum": spectrum, **body})
+        return ModelSpec.from_dict(body)
     except InputError as err:
-        raise InputError(f"{reader.file}: {spec['field']}: {err}") from None
-
-
-def spec_from_dict(data: dict) -> ModelSpec:
-    """The :class:`ModelSpec` described by ``data`` (the form of ``ModelSpec.to_dict``)."""
-    spectrum = data["spectrum"]
-    if spectrum["kind"] == "explicit":
-        spec_spectrum = Spectrum.from_eigenvalues(spectrum["eigenvalues"])
-    else:
-        spec_spectrum = Spectrum.power_law(
-            latent_dim=spectrum["latent_dim"],
-            alpha=spectrum["alpha"],
-            lambda_plus=spectrum.get("lambda_plus", 1.0),
-        )
-    return ModelSpec(
-        spectrum=spec_spectrum,
-        teacher=_teacher_from_dict(data.get("teacher", {"kind": "isotropic"})),
-        noise_var=data.get("noise_var", 0.0),
-        activation=data.get("activation", "linear"),
-        feature_var=data.get("feature_var", 1.0),
-    )
-
-
-def _teacher_from_dict(data: dict) -> Teacher:
-    kind = data["kind"]
-    if kind == "isotropic":
-        return Teacher.isotropic(data.get("teacher_var", 1.0))
-    if kind == "power_law":
-        return Teacher.power_law(data["exponent"], data.get("teacher_var", 1.0))
-    if kind == "variances":
-        return Teacher.from_variances(data["variances"])
-    if kind == "random_features":
-        return Teacher.random_features(
-            data["activation"],
-            data["width"],
-            feature_var=data.get("feature_var", 1.0),
-            output_var=data.get("output_var", 1.0),
-        )
-    return Teacher.fixed(data["weights"])
+        hint = ""
+        if "missing field 'spectrum.alpha'" in str(err) or "'spectrum.latent_dim'" in str(err):
+            hint = " (give it there or as a list in grid.alpha / grid.latent_dim)"
+        raise InputError(f"{reader.file}: {relocate(err, spec['field'])}{hint}") from None
 
 
 def canonical_json(value: object) -> str:

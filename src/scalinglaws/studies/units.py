@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import NumericalWarning
-from .config import Case, Study, canonical_json, spec_from_dict
+from ..model.spec import ModelSpec
+from .config import Case, Study, canonical_json
 
 __all__ = ["WorkUnit", "UnitResult", "plan_units", "run_unit", "unit_peak_bytes"]
 
@@ -99,7 +100,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
     (parallelism comes from running units side by side).
     """
     start = time.perf_counter()
-    spec = spec_from_dict(unit.spec)
+    spec = ModelSpec.from_dict(unit.spec)
     with _blas_controller().limit(limits=1):
         if unit.kind == "theory":
             test_mse, excess = _theory(spec, unit.grid)
@@ -126,7 +127,7 @@ def unit_peak_bytes(unit: WorkUnit) -> int:
 
     grid = Grid(n_features=unit.grid["n_features"], n_samples=unit.grid["n_samples"],
                 ridges=unit.grid["ridges"])  # fmt: skip
-    return simulation_peak_bytes(spec_from_dict(unit.spec), grid, loss=unit.loss,
+    return simulation_peak_bytes(ModelSpec.from_dict(unit.spec), grid, loss=unit.loss,
                                  n_test=unit.n_test)  # fmt: skip
 
 

@@ -238,14 +238,14 @@ def exact_sums(spec: ModelSpec) -> SpectralSums:
             f"'exact'). Got {m} instead; use method 'compressed' or 'auto'."
         )
     exponent = None
-    if spectrum.kind == "power_law":  # levels straight from the index: no λ₊ rounding or underflow
+    if spectrum.is_power_law:  # levels straight from the index: no λ₊ rounding or underflow
         exponent = 1.0 + spectrum.alpha
         levels = np.arange(1, m + 1, dtype=np.float64) ** -exponent
         lambda_plus = spectrum.lambda_plus
     else:
         lam = np.asarray(spectrum.eigenvalues, dtype=np.float64)
         levels, lambda_plus = lam / lam[0], float(lam[0])
-    variances, log_scale = _teacher_variances(spec)
+    variances, log_scale = spec.scaled_teacher_variances()
     return scaled_sums(
         levels,
         variances,
@@ -258,26 +258,6 @@ def exact_sums(spec: ModelSpec) -> SpectralSums:
     )
 
 
-def _teacher_variances(spec: ModelSpec) -> tuple[np.ndarray, float]:
-    """w̄² up to a factor: ``(raw, log factor)``; large fixed weights are rescaled first."""
-    teacher = spec.teacher
-    if teacher.kind == "fixed":
-        w = np.asarray(spec.teacher_weights(), dtype=np.float64)  # paired with sorted eigenvalues
-        top = float(np.max(np.abs(w)))
-        if top == 0:
-            return np.zeros(w.size), 0.0
-        return (w / top) ** 2, 2.0 * float(np.log(top))
-    if teacher.kind == "variances":
-        raw = np.asarray(spec.teacher_variances(), dtype=np.float64)
-        top = float(np.max(raw))
-        return (raw / top, float(np.log(top))) if top > 0 else (raw, 0.0)
-    if teacher.kind == "power_law":  # w̄² = σ_w² raw / Σ raw, raw ∝ I^-β normalized in log space
-        logs = -teacher.exponent * np.log(np.arange(1, spec.latent_dim + 1, dtype=np.float64))
-        raw = np.exp(logs - logs.max())
-        return raw / raw.sum(), float(np.log(teacher.teacher_var))
-    return np.full(spec.latent_dim, 1.0 / spec.latent_dim), float(np.log(teacher.teacher_var))
-
-
 def compressed_sums(spec: ModelSpec) -> SpectralSums:
     """Compressed nodes for a power-law spectrum and an isotropic or power-law teacher.
 
@@ -286,7 +266,7 @@ def compressed_sums(spec: ModelSpec) -> SpectralSums:
     teachers.
     """
     spectrum, teacher = spec.spectrum, spec.teacher
-    if spectrum.kind != "power_law" or teacher.kind not in ("isotropic", "power_law"):
+    if not _compressible(spec):
         raise InputError(
             "'method' must be 'exact' for this spec: compressed sums need a power-law spectrum "
             f"and an isotropic or power-law teacher. Got a {spectrum.kind} spectrum and a "
@@ -295,7 +275,7 @@ def compressed_sums(spec: ModelSpec) -> SpectralSums:
     m = spectrum.latent_dim
     exponent = 1.0 + spectrum.alpha
     x, weights = _index_nodes(m, spectrum.alpha)
-    beta = 0.0 if teacher.kind == "isotropic" else teacher.exponent
+    beta = teacher.index_exponent
     logs = -beta * np.log(x)
     raw = np.exp(logs - logs.max())
     return scaled_sums(
@@ -339,16 +319,17 @@ def _index_nodes(m: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _compressible(spec: ModelSpec) -> bool:
+    """A power-law spectrum and a teacher with w̄_I² ∝ I^-β: sums over a continuous index."""
+    return spec.spectrum.compressible and spec.teacher.index_exponent is not None
+
+
 def spectral_sums(spec: ModelSpec, method: str = "auto") -> SpectralSums:
     """Exact or compressed sums for ``spec``; ``auto`` compresses power laws above M = 4096."""
     if method == "exact":
         return exact_sums(spec)
     if method == "compressed":
         return compressed_sums(spec)
-    can_compress = spec.spectrum.kind == "power_law" and spec.teacher.kind in (
-        "isotropic",
-        "power_law",
-    )
-    if can_compress and spec.latent_dim > COMPRESSED_ABOVE:
+    if _compressible(spec) and spec.latent_dim > COMPRESSED_ABOVE:
         return compressed_sums(spec)
     return exact_sums(spec)

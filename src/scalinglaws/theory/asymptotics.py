@@ -82,7 +82,7 @@ def scaling_exponent(alpha: float, *, ridge_limited: bool = False) -> float:
 
 def _power_law_parts(spec: ModelSpec) -> tuple[float, float, int]:
     spectrum = spec.spectrum
-    if spectrum.kind != "power_law":
+    if not spectrum.is_power_law:
         raise InputError(
             "'spec' must have a power-law spectrum for the asymptotic forms. "
             f"Got a {spectrum.kind} spectrum instead."
@@ -121,7 +121,7 @@ def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) ->
     simulations with :func:`~scalinglaws.theory.theory_loss`, not with this.
     """
     alpha, lam_plus, m_dim = _power_law_parts(check_linear_spec(spec))
-    if spec.teacher.kind != "isotropic":
+    if spec.teacher.index_exponent != 0.0 or not spec.teacher.is_random:
         raise InputError(
             "'spec' must have an isotropic teacher for the asymptotic excess. "
             f"Got a {spec.teacher.kind} teacher instead."
