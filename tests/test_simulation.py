@@ -9,9 +9,10 @@ import pytest
 from scalinglaws import ModelSpec, Spectrum, Teacher
 from scalinglaws._validation import InputError
 from scalinglaws.model.streams import as_seed_sequence, child_sequence
+from scalinglaws.results import to_records
 from scalinglaws.sampling.features import draw_projection, linear_excess
 from scalinglaws.sampling.ridge import svd_ridge
-from scalinglaws.sampling.simulate import simulate, to_records
+from scalinglaws.sampling.simulate import simulate
 
 REFERENCE_FILE = Path(__file__).parent / "reference" / "simulation_reference.json"
 REFERENCE = json.loads(REFERENCE_FILE.read_text())

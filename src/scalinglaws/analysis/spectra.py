@@ -329,6 +329,11 @@ class PowerLawFit:
         """Plain-JSON fields, with ``slope`` added."""
         return {**asdict(self), "slope": self.slope}
 
+    def to_dataset(self):
+        """The arrays as variables along ``point``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="point", source="power-law fit")
 
 def _window_ranks(n: int, start: int, stop: int | None, points_per_decade: int) -> np.ndarray:
     start = check_positive_int("start", start)
@@ -428,6 +433,11 @@ class LocalSlopes:
     slope: np.ndarray
     stderr: np.ndarray
 
+    def to_dataset(self):
+        """The arrays as variables along ``window``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="window", source="local slopes of a spectrum")
 
 def local_slopes(
     eigenvalues: np.ndarray,
@@ -497,6 +507,13 @@ class Cutoff:
             "reference": self.reference.to_dict(),
         }
 
+    def to_dataset(self):
+        """The cut-off as attributes, with the reference fit's."""
+        from ..results import fields_dataset
+
+        ds = fields_dataset(self.reference, source="spectrum cut-off")
+        ds.attrs.update(extent=self.extent, found=self.found, drop=self.drop)
+        return ds
 
 def find_cutoff(
     eigenvalues: np.ndarray,

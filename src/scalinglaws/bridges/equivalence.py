@@ -27,7 +27,6 @@ K          ``width``              random-feature teacher's number of features
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -36,15 +35,13 @@ import xarray as xr
 from .._validation import (
     InputError,
     check_choice,
-    check_float_list,
-    check_int_list,
     check_positive_int,
 )
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
+from ..results import Grid, build_dataset, summarize
 from ..sampling.features import cross_kernel, draw_projection, feature_moments
 from ..sampling.latent import TeacherDraw, sample_teacher
-from ..sampling.simulate import summarize
 from ..theory import _cost
 from ..theory.loss import evaluate_grid
 from ..theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
@@ -102,14 +99,11 @@ def one_level_theory(
     eigendecompositions against ten minutes (unless ``allow_slow``) before any work;
     ``progress(done, total)`` is called after each (seed, N).
     """
-    nf = check_int_list("n_features", n_features)
-    ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
-    rg = np.array(check_float_list("ridges", ridges))
-    seed_list = (
-        list(range(check_positive_int("n_seeds", n_seeds)))
-        if seeds is None
-        else list(check_int_list("seeds", seeds, minimum=0))
+    grid = Grid(
+        n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds, seeds=seeds
     )
+    nf, ns, rg = grid.n_features, np.array(grid.n_samples, dtype=float), grid.ridge_array
+    seed_list = list(grid.seeds)
     _cost.check_one_level(spec, nf, len(seed_list), max_memory=max_memory, allow_slow=allow_slow)
     root = as_seed_sequence(rng)
     eig = spec.spectrum.eigenvalues
@@ -132,7 +126,16 @@ def one_level_theory(
                 if progress is not None:
                     progress(done, total)
     _cost.rewarn(caught, f"over {len(seed_list)} draw(s) of the features")
-    return _dataset(spec, nf, ns, rg, seed_list, test_mse, root, "one-level Gaussian equivalence")
+    ds = build_dataset(
+        {"test_mse": test_mse, "excess": test_mse - spec.noise_var},
+        grid=grid,
+        source="one-level Gaussian equivalence",
+        spec=spec,
+        seeded=True,
+        rng=root,
+    )
+    with np.errstate(invalid="ignore"):  # a pole's inf gives a NaN spread; it was warned about
+        return summarize(ds)
 
 
 def reference_spectrum(
@@ -198,9 +201,10 @@ def two_level_theory(
     grid in chunks (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``,
     ``kappa`` of dims (n_features, n_samples, ridge).
     """
-    nf = np.array(check_int_list("n_features", n_features), dtype=float)
-    ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
-    rg = np.array(check_float_list("ridges", ridges))
+    grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
+    nf = np.array(grid.n_features, dtype=float)
+    ns = np.array(grid.n_samples, dtype=float)
+    rg = grid.ridge_array
     n_ref = _check_reference(n_reference, int(nf[-1]))
     reference = reference_spectrum(spec, n_ref, rng, max_memory=max_memory, allow_slow=allow_slow)
     sums = two_level_sums(reference)
@@ -220,37 +224,14 @@ def two_level_theory(
         what="The two-level theory grid",
         names=names,
     )
-    dims = ("n_features", "n_samples", "ridge")
-    return xr.Dataset(
-        {name: (dims, values[name]) for name in names},
-        coords={"n_features": nf.astype(int), "n_samples": ns.astype(int), "ridge": rg},
-        attrs={
-            "spec": json.dumps(spec.to_dict()),
-            "source": "two-level Gaussian equivalence (MODEL.md §6)",
-            "n_reference": n_ref,
-            "residual_var": reference.residual_var,
-        },
+    return build_dataset(
+        {name: values[name] for name in names},
+        grid=grid,
+        source="two-level Gaussian equivalence",
+        spec=spec,
+        rng=as_seed_sequence(rng),
+        attrs={"n_reference": n_ref, "residual_var": reference.residual_var},
     )
-
-
-def _dataset(spec, nf, ns, rg, seed_list, test_mse, root, source) -> xr.Dataset:
-    dims = ("n_features", "n_samples", "ridge", "seed")
-    ds = xr.Dataset(
-        {"test_mse": (dims, test_mse), "excess": (dims, test_mse - spec.noise_var)},
-        coords={
-            "n_features": list(nf),
-            "n_samples": ns.astype(int),
-            "ridge": rg,
-            "seed": seed_list,
-        },
-        attrs={
-            "spec": json.dumps(spec.to_dict()),
-            "source": source,
-            "rng_entropy": str(root.entropy),
-        },
-    )
-    with np.errstate(invalid="ignore"):  # a pole's inf gives a NaN spread; it was warned about
-        return summarize(ds)
 
 
 def predict_grid(
@@ -294,26 +275,22 @@ def predict_grid(
     common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
         spec = check_linear_spec(spec)
-        nf = np.array(check_int_list("n_features", n_features), dtype=np.float64)
-        ns = np.array(check_int_list("n_samples", n_samples), dtype=np.float64)
-        rg = np.array(check_float_list("ridges", ridges))
+        cells = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
+        nf = np.array(cells.n_features, dtype=np.float64)
+        ns = np.array(cells.n_samples, dtype=np.float64)
         sums = spectral_sums(spec)
         names = ("test_mse", "excess", "kappa")
         values = evaluate_grid(
-            lambda a, b, c: _points(sums, spec, a, b, c), nf, ns, rg, names=names, **common
-        )
-        dims = ("n_features", "n_samples", "ridge")
-        coords = {"n_features": nf.astype(np.int64), "n_samples": ns.astype(np.int64), "ridge": rg}
-        ds = xr.Dataset({name: (dims, values[name]) for name in names}, coords=coords)
+            lambda a, b, c: _points(sums, spec, a, b, c), nf, ns, cells.ridge_array, names=names,
+            **common,
+        )  # fmt: skip
+        ds = build_dataset(values, grid=cells, source="deterministic equivalent", spec=spec)
     elif level == "two":
         ds = two_level_theory(spec, **grid, n_reference=n_reference, rng=rng, **common)
     else:
         one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng, **common)
-        ds = xr.Dataset(
-            {
-                "test_mse": one.test_mse_mean,
-                "excess": one.excess_mean,
-                "kappa": xr.full_like(one.excess_mean, np.nan),
-            }
+        ds = one[["test_mse_mean", "excess_mean"]].rename(
+            test_mse_mean="test_mse", excess_mean="excess"
         )
+        ds["kappa"] = xr.full_like(ds.excess, np.nan)
     return ds.assign_attrs(level=level)

@@ -76,7 +76,7 @@ from ..model.streams import (
     generator,
     standard_normal_rows,
 )
-from ..results import Grid
+from ..results import GRID_DIMS, Grid, build_dataset, summarize
 from ..sampling.losses import column_panels, held_out
 from ..sampling.tiles import PaddedRows, tile_size, tiled_products
 from ..theory import _cost, theory_loss
@@ -265,7 +265,6 @@ def simulate_realdata(
         (n_features, n_samples, ridge, seed), with ``test_mse_mean``/``_sem`` and
         ``train_mse_mean``/``_sem`` over seeds; ``attrs["routes"]`` counts the solver routes.
     """
-    import xarray as xr
 
     grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds)
     nf, ns = grid.n_features, grid.n_samples
@@ -303,26 +302,22 @@ def simulate_realdata(
             values[name][..., k] = result.values[name]
         for route, count in result.routes.items():
             routes[route] = routes.get(route, 0) + count
-    dims = ("n_features", "n_samples", "ridge", "seed")
-    ds = xr.Dataset(
-        {name: (dims, value) for name, value in values.items()},
-        coords={"n_features": list(nf), "n_samples": list(ns), "ridge": grid.ridge_array,
-                "seed": seeds},  # fmt: skip
+    ds = build_dataset(
+        values,
+        grid=grid,
+        source="random-feature regression on real data",
+        seeded=True,
+        rng=root,
         attrs={
             "task": task.name,
             "activation": act.name,
             "feature_var": feature_var,
             "n_test": int(split.test_inputs.shape[0]),
             "n_pool": int(split.pool_inputs.shape[0]),
-            "rng_entropy": str(root.entropy),
             "routes": json.dumps(dict(sorted(routes.items()))),
         },
     )
-    for name in ("test_mse", "train_mse"):
-        ds[f"{name}_mean"] = ds[name].mean("seed")
-        sem = ds[name].std("seed", ddof=1) / np.sqrt(len(seeds))
-        ds[f"{name}_sem"] = sem if len(seeds) > 1 else xr.full_like(ds[f"{name}_mean"], np.nan)
-    return ds
+    return summarize(ds, names=("test_mse", "train_mse"))
 
 
 # -- theory from the measured pool -----------------------------------------------------------------
@@ -467,27 +462,23 @@ def realdata_theory(
                 values.append(two_level_loss(ref, *grid).test_mse)
                 noise.append(ref.residual_var)
     _cost.rewarn(caught, f"over {n_seeds} split(s)")
-    dims = ("n_features", "n_samples", "ridge")
     stack = np.stack(values, axis=-1)
-    return xr.Dataset(
-        {
-            "test_mse": (dims, stack.mean(axis=-1)),
-            "test_mse_seeds": (dims + ("seed",), stack),
-            "noise_var": ("seed", np.array(noise)),
-        },
-        coords={
-            "n_features": nf.astype(int),
-            "n_samples": ns.astype(int),
-            "ridge": rg,
-            "seed": np.arange(len(values)),
-        },
+    linear = act.name == "linear"
+    source = "deterministic equivalent" if linear else "two-level Gaussian equivalence"
+    ds = build_dataset(
+        {"test_mse": (GRID_DIMS, stack.mean(axis=-1)), "test_mse_seeds": stack},
+        grid=Grid(n_features=nf.astype(int), n_samples=ns.astype(int), ridges=rg, n_seeds=n_seeds),
+        source=f"{source} on the training pool",
+        seeded=True,
+        rng=root,
         attrs={
             "task": task.name,
             "activation": act.name,
-            "source": "MODEL.md §5 (linear) / two-level Gaussian equivalence §6 on the pool",
             "n_reference": n_ref if act.name != "linear" else 0,
         },
     )
+    ds["noise_var"] = ("seed", np.array(noise))
+    return ds
 
 
 def loss_exponent(loss: xr.DataArray, dim: str) -> tuple[float, float]:

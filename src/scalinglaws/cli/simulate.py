@@ -63,7 +63,8 @@ def simulate_command(
 ):  # fmt: skip
     """Train random-feature ridge models on a grid of N × P × ridge × seeds; print the exact test
     loss (mean and standard error over seeds)."""
-    from ..sampling.simulate import simulate, to_records
+    from ..results import to_records
+    from ..sampling.simulate import simulate
 
     spec = spec_from_options(**model)
     with ProgressBar("simulate", enabled=progress) as bar:

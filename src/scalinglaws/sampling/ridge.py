@@ -113,6 +113,15 @@ class RidgeFit:
     readouts: np.ndarray
     routes: tuple[str, ...]
 
+    def to_dataset(self):
+        """Readouts with dims (feature, target, ridge) and the route of each ridge."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {"readouts": (("feature", "target", "ridge"), self.readouts),
+             "route": ("ridge", list(self.routes))},  # fmt: skip
+            attrs={"source": "ridge regression"},
+        )
 
 def _as_problem(features, targets, ridges):
     phi = np.asarray(features, dtype=np.float64)

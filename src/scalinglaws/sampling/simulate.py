@@ -46,7 +46,7 @@ from .._timer import StageTimer
 from .._validation import check_choice, check_positive_int, warn_numerical
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
-from ..results import Grid
+from ..results import GRID_DIMS, Grid, build_dataset, summarize
 from .features import draw_projection, tiled_moments
 from .latent import (
     sample_labels,
@@ -65,8 +65,6 @@ __all__ = [
     "simulate_seed",
     "simulation_peak_bytes",
     "infinite_expectation",
-    "summarize",
-    "to_records",
     "LOSS_METHODS",
     "StageTimer",
 ]
@@ -297,41 +295,31 @@ def simulate(
         )  # fmt: skip
         for s in seed_list
     ]
-    return _dataset(spec, grid, seed_list, results, root, loss, n_test)
+    return _dataset(spec, grid, results, root, loss, n_test)
 
 
-def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
-    dims = ("n_features", "n_samples", "ridge", "seed")
+def _dataset(spec, grid, results, root, loss, n_test) -> xr.Dataset:
     names = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
     routes: dict[str, int] = {}
     for r in results:
         for name, count in r["routes"].items():
             routes[name] = routes.get(name, 0) + count
-    import xarray as xr
-
     pole = infinite_expectation(spec, grid.n_features, grid.n_samples, grid.ridges)
-    ds = xr.Dataset(
-        {
-            name: (dims, np.stack([r[name] for r in results], axis=-1))
-            for name in names
-            if name in results[0]
-        },
-        coords={
-            "n_features": list(grid.n_features),
-            "n_samples": list(grid.n_samples),
-            "ridge": grid.ridge_array,
-            "seed": seed_list,
-        },
+    stacked = {n: np.stack([r[n] for r in results], axis=-1) for n in names if n in results[0]}
+    ds = build_dataset(
+        stacked,
+        grid=grid,
+        source="simulation",
+        spec=spec,
+        seeded=True,
+        rng=root,
         attrs={
-            "spec": json.dumps(spec.to_dict()),
             "loss": loss,
             "n_test": n_test if loss == "monte_carlo" else 0,
-            "rng_entropy": str(root.entropy),
-            "rng_spawn_key": json.dumps(list(root.spawn_key)),
             "routes": json.dumps(dict(sorted(routes.items()))),
         },
     )
-    ds["infinite_expectation"] = (dims[:3], pole)
+    ds["infinite_expectation"] = (GRID_DIMS, pole)
     if pole.any():
         cells = ", ".join(
             f"(N={grid.n_features[i]}, P={grid.n_samples[j]})"
@@ -345,56 +333,3 @@ def _dataset(spec, grid, seed_list, results, root, loss, n_test) -> xr.Dataset:
             stacklevel=4,
         )
     return summarize(ds)
-
-
-def summarize(ds: xr.Dataset) -> xr.Dataset:
-    """Add ``test_mse_mean/_sem`` and ``excess_mean/_sem`` over the ``seed`` dimension.
-
-    The standard error is ``std(ddof=1) / sqrt(n_seeds)``; NaN for a single seed.
-    """
-    import xarray as xr
-
-    out = ds.copy()
-    n = ds.sizes["seed"]
-    for name in ("test_mse", "excess"):
-        out[f"{name}_mean"] = ds[name].mean("seed")
-        if n > 1:
-            out[f"{name}_sem"] = ds[name].std("seed", ddof=1) / np.sqrt(n)
-        else:
-            out[f"{name}_sem"] = xr.full_like(out[f"{name}_mean"], np.nan)
-    return out
-
-
-def to_records(ds: xr.Dataset) -> list[dict]:
-    """One plain-JSON record per (N, P, γ): means, standard errors, seed count; NaN/inf → None.
-
-    ``infinite_expectation`` is True at the ridgeless poles (the mean is then not an estimate).
-    """
-    records = []
-    pole = ds.get("infinite_expectation")
-    for n in ds.n_features.values:
-        for p in ds.n_samples.values:
-            for g in ds.ridge.values:
-                cell = ds.sel(n_features=n, n_samples=p, ridge=g)
-                records.append(
-                    {
-                        "n_features": int(n),
-                        "n_samples": int(p),
-                        "ridge": float(g),
-                        "test_mse": _finite(cell.test_mse_mean),
-                        "test_mse_sem": _finite(cell.test_mse_sem),
-                        "excess": _finite(cell.excess_mean),
-                        "excess_sem": _finite(cell.excess_sem),
-                        "n_seeds": int(ds.sizes["seed"]),
-                        "infinite_expectation": bool(cell.infinite_expectation)
-                        if pole is not None
-                        else False,
-                    }
-                )
-    return records
-
-
-def _finite(value) -> float | None:
-    v = float(value)
-    return v if np.isfinite(v) else None
-

@@ -28,7 +28,7 @@ import xarray as xr
 
 from .._names import FORMATS
 from .._validation import InputError, check_choice
-from ..sampling.simulate import summarize
+from ..results import summarize
 from .config import Study, canonical_json
 from .store import ResultStore
 from .units import plan_units

@@ -151,6 +151,11 @@ class LocalSlopes:
     n_features: np.ndarray
     n_samples: np.ndarray
 
+    def to_dataset(self):
+        """The arrays as variables along ``point``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="point", source="local slopes of the theory loss")
 
 def local_slopes(
     spec: ModelSpec,

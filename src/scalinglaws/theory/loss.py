@@ -55,11 +55,10 @@ from .._memory import check_memory
 from .._validation import (
     InputError,
     check_choice,
-    check_float_list,
-    check_int_list,
     warn_numerical,
 )
 from ..model.spec import ModelSpec
+from ..results import Grid, build_dataset
 from . import _scaled
 from ._grid import GRID_BYTES_PER_POINT, Progress, run_in_chunks
 from ._sums import SpectralSums, spectral_sums
@@ -99,6 +98,11 @@ class TheoryResult:
         """The fields as a dict of arrays."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def to_dataset(self):
+        """The arrays as variables along ``point``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="point", source="deterministic equivalent")
 
 def _as_points(name: str, value: object, *, allow_zero: bool) -> np.ndarray:
     """Float array of finite numbers > 0 (>= 0 if ``allow_zero``); one-line error otherwise."""
@@ -253,24 +257,26 @@ def theory_grid(
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
-    nf = np.array(check_int_list("n_features", n_features), dtype=np.float64)
-    ns = np.array(check_int_list("n_samples", n_samples), dtype=np.float64)
-    rg = np.array(check_float_list("ridges", ridges))
+    grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
+    nf = np.array(grid.n_features, dtype=np.float64)
+    ns = np.array(grid.n_samples, dtype=np.float64)
     sums = spectral_sums(spec, method)
 
     def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
         return evaluate_points(sums, spec, a, b, c)
 
     values = evaluate_grid(
-        core, nf, ns, rg, progress=progress, allow_slow=allow_slow, max_memory=max_memory
-    )
-    dims = ("n_features", "n_samples", "ridge")
+        core, nf, ns, grid.ridge_array, progress=progress, allow_slow=allow_slow,
+        max_memory=max_memory,
+    )  # fmt: skip
     names = ("test_mse", "excess", "kappa", "normalized_ridge")
     names += ("df1", "df2", "tf1", "tf2", "d", "g")
-    return xr.Dataset(
-        {name: (dims, values[name]) for name in names},
-        coords={"n_features": nf.astype(np.int64), "n_samples": ns.astype(np.int64), "ridge": rg},
-        attrs={"spec": str(spec.to_dict()), "source": "deterministic equivalent, MODEL.md §5"},
+    return build_dataset(
+        {name: values[name] for name in names},
+        grid=grid,
+        source="deterministic equivalent",
+        spec=spec,
+        attrs={"method": "compressed" if sums.compressed else "exact"},
     )
 
 

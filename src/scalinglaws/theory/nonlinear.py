@@ -105,6 +105,11 @@ class KernelSpectrum:
         """σ_r² = E[f_*²] − Σ t_i²/s_i, the target power outside the features' span (≥ 0)."""
         return float(max(self.target_var - np.sum(self.explained), 0.0))
 
+    def to_dataset(self):
+        """The arrays as variables along ``rank``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="rank", source="kernel spectrum")
 
 def _scale_of(matrix: np.ndarray) -> float:
     """A power of 4 near the largest diagonal entry when it is far from 1 (exact rescaling)."""
@@ -168,6 +173,11 @@ class OneLevelResult:
     test_mse: np.ndarray
     excess: np.ndarray
 
+    def to_dataset(self):
+        """The arrays as variables along ``point``, the scalars as attributes."""
+        from ..results import fields_dataset
+
+        return fields_dataset(self, dim="point", source="one-level Gaussian equivalence")
 
 def _one_level_sums(spectrum: KernelSpectrum) -> SpectralSums:
     """§5 nodes of the one-level problem: levels s/s₁, teacher w̄² = t²/s² (λ₊σ_w² = Σ p s₁/s)."""
