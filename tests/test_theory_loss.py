@@ -176,3 +176,19 @@ def test_nonlinear_spec_and_unsupported_compression_are_rejected():
     explicit = ModelSpec(spectrum=Spectrum.from_eigenvalues([1.0, 0.5, 0.1]))
     with pytest.raises(ValueError, match="^'method' must be 'exact' for this spec"):
         theory_loss(explicit, 2, 2, 0.1, method="compressed")
+
+
+def test_root_finder_and_minimizer_say_whether_they_converged():
+    from scalinglaws.theory._solve import bracketed_root, golden_minimum
+
+    def residual(x, idx):
+        return x**3 - 2.0
+
+    done = bracketed_root(residual, np.array([0.0, 0.0]), np.array([2.0, 3.0]))
+    # Chandrupatla on a valid bracket converges to 2^(1/3) within a few ulps.
+    np.testing.assert_allclose(done.x, 2.0 ** (1 / 3), rtol=1e-14)
+    assert done.converged.all()
+    cut = bracketed_root(residual, np.array([0.0]), np.array([2.0]), maxiter=2)
+    assert not cut.converged.any()
+    nan = golden_minimum(lambda x, idx: np.full(x.shape, np.nan), np.array([0.0]), np.array([1.0]))
+    assert not nan.converged.any()

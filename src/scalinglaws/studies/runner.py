@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._memory import check_memory, format_bytes
+from .._validation import warn_numerical
 from .config import Study
 from .executors import SerialExecutor, WorkerLost, make_executor
 from .leases import LeaseKeeper, Owner
 from .store import ResultStore
-from .units import WorkUnit, load_theory, plan_units, run_unit, unit_peak_bytes
+from .units import WorkUnit, plan_units, run_unit, unit_peak_bytes
 
 __all__ = ["RunSummary", "run_study"]
 
@@ -173,8 +174,6 @@ class _Run:
         self.total = len(units)
         self.pending = {key: unit for key, unit in units.items() if key not in finished}
         self.already_done = self.total - len(self.pending)
-        if any(u.kind == "theory" for u in self.pending.values()):
-            load_theory()  # fail before any work if the theory is not available
         self.deferred: dict[str, WorkUnit] = {}
         self.in_flight: dict = {}
         self.computed = self.done_elsewhere = 0
@@ -183,6 +182,7 @@ class _Run:
         self.owner = Owner.this_process()
         self.executor = None
         self.held_elsewhere = 0
+        self.warnings: dict[str, int] = {}
 
     @property
     def done(self) -> int:
@@ -269,6 +269,8 @@ class _Run:
                 runner=self.owner.id,
             )
             del self.in_flight[future]
+            for message in getattr(result, "warnings", ()):
+                self.warnings[message] = self.warnings.get(message, 0) + 1
             if written:
                 self.computed += 1
             else:
@@ -282,8 +284,11 @@ class _Run:
             self._collect(self.executor.wait_first(list(self.in_flight), self.poll_s))
 
     def finish(self) -> None:
-        """Release this runner's claims; count the units left that others hold."""
+        """Release this runner's claims; count the units left that others hold; report the
+        units' numerical warnings, each once with the number of units that raised it."""
         self.store.release(self.owner)
+        for message, count in self.warnings.items():
+            warn_numerical(f"{count} unit(s) of the study reported: {message}", stacklevel=2)
         left = set(self.pending) | set(self.deferred)
         self.held_elsewhere = self.store.live_claims(left) if left else 0
 

@@ -53,6 +53,7 @@ class UnitResult:
     excess: np.ndarray
     wall_s: float
     host: str
+    warnings: tuple[str, ...] = ()
 
 
 def plan_units(study: Study) -> list[WorkUnit]:
@@ -101,17 +102,24 @@ def run_unit(unit: WorkUnit) -> UnitResult:
     """
     start = time.perf_counter()
     spec = ModelSpec.from_dict(unit.spec)
-    with _blas_controller().limit(limits=1):
+    # The unit's NumericalWarnings (a pole stored as inf, a flagged mean) travel with its result,
+    # so the runner reports each once instead of every worker printing its own.
+    with _blas_controller().limit(limits=1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NumericalWarning)
         if unit.kind == "theory":
             test_mse, excess = _theory(spec, unit.grid)
         else:
             test_mse, excess = _simulation(spec, unit)
+    messages = tuple(
+        dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, NumericalWarning))
+    )
     return UnitResult(
         key=unit.key,
         test_mse=test_mse,
         excess=excess,
         wall_s=time.perf_counter() - start,
         host=socket.gethostname(),
+        warnings=messages,
     )
 
 
@@ -155,34 +163,14 @@ def _simulation(spec, unit: WorkUnit) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _theory(spec, grid: dict) -> tuple[np.ndarray, np.ndarray]:
-    theory_grid = load_theory()
-    with warnings.catch_warnings():  # poles (γ = 0, N = P) are stored as inf, as documented
-        warnings.simplefilter("ignore", NumericalWarning)
-        ds = theory_grid(
-            spec, n_features=grid["n_features"], n_samples=grid["n_samples"], ridges=grid["ridges"]
-        )  # §5 for linear specs, two-level Gaussian equivalence otherwise
+    from ..bridges.equivalence import predict_grid
+
+    # §5 for linear specs, two-level Gaussian equivalence otherwise; poles are stored as inf.
+    ds = predict_grid(
+        spec, n_features=grid["n_features"], n_samples=grid["n_samples"], ridges=grid["ridges"]
+    )
     dims = ("n_features", "n_samples", "ridge")
     return (
         np.asarray(ds.test_mse.transpose(*dims).values, dtype=np.float64),
         np.asarray(ds.excess.transpose(*dims).values, dtype=np.float64),
     )
-
-
-def load_theory():
-    """The theory's grid function ``theory_grid(spec, *, n_features, n_samples, ridges)``.
-
-    Raises
-    ------
-    InputError
-        When the theory is not installed in this version of the package.
-    """
-    from .._validation import InputError
-
-    try:
-        from ..bridges.equivalence import predict_grid as theory_grid
-    except ImportError:
-        raise InputError(
-            "'compute' must not ask for theory: this installation has no "
-            'scalinglaws.theory.theory_grid. Use compute = "simulation".'
-        ) from None
-    return theory_grid

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import warn_numerical
-from ._solve import bracketed_root
+from ._solve import bracketed_root, warn_unconverged
 from ._sums import SpectralSums
 
 __all__ = ["log_normalized_ridge", "ridgeless_log_kappa", "solve_log_kappa", "evaluate", "warn"]
@@ -71,7 +71,9 @@ def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
     def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return sums.df1_scaled(np.exp(t)) / nb[idx] - 1.0
 
-    out[below] = bracketed_root(residual, log_lo, log_hi)
+    roots = bracketed_root(residual, log_lo, log_hi)
+    warn_unconverged(roots.converged, "The ridgeless kappa equation df1(kappa) = min(N, P)")
+    out[below] = roots.x
     return out
 
 
@@ -85,7 +87,9 @@ def solve_log_kappa(sums: SpectralSums, nf, ns, log_gh, t0) -> np.ndarray:
         shrink = (1.0 - df1 / nf[idx]) * (1.0 - df1 / ns[idx])
         return shrink - np.exp(log_gh[idx] - t)  # exponent <= 0 on the bracket
 
-    return bracketed_root(residual, lo, hi)
+    roots = bracketed_root(residual, lo, hi)
+    warn_unconverged(roots.converged, "The kappa equation of the deterministic equivalent")
+    return roots.x
 
 
 def evaluate(sums: SpectralSums, nf, ns, log_gh, noise_var: float, t0=None) -> dict:

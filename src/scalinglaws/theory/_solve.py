@@ -13,15 +13,45 @@ floor stays at SciPy 1.10.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["bracketed_root", "golden_minimum"]
+from .._validation import warn_numerical
+
+__all__ = ["Roots", "Minima", "bracketed_root", "golden_minimum", "warn_unconverged"]
 
 _EPS = np.finfo(np.float64).eps
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 
 Objective = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class Roots(NamedTuple):
+    """Roots (shape of the brackets) and whether each iteration converged."""
+
+    x: np.ndarray
+    converged: np.ndarray
+
+
+class Minima(NamedTuple):
+    """Minimizers, minima and whether each search ended with a finite minimum in its bracket."""
+
+    x: np.ndarray
+    value: np.ndarray
+    converged: np.ndarray
+
+
+def warn_unconverged(converged: np.ndarray, what: str, *, stacklevel: int = 4) -> None:
+    """One NumericalWarning if any problem did not converge (the values there are the best
+    iterate, not a solution)."""
+    bad = ~np.asarray(converged, dtype=bool)
+    if np.any(bad):
+        warn_numerical(
+            f"{what} did not converge at {int(bad.sum())} of {bad.size} point(s); the values "
+            "there are the last iterate. Check the inputs' scales, or report it as a bug.",
+            stacklevel=stacklevel,
+        )
 
 
 def bracketed_root(
@@ -31,7 +61,7 @@ def bracketed_root(
     *,
     xtol: float = 1e-15,
     maxiter: int = 200,
-) -> np.ndarray:
+) -> Roots:
     """Roots of ``func(x, idx)`` in ``[lower, upper]`` elementwise, shape of ``lower``.
 
     ``func(x, idx)`` returns the residuals at points ``x`` of the problems ``idx`` (flat indices);
@@ -77,7 +107,8 @@ def bracketed_root(
         t_new = np.where(iqi & np.isfinite(t_iqi), t_iqi, 0.5)
         t[ia] = np.clip(t_new, np.minimum(tl, 0.5), np.maximum(1.0 - tl, 0.5))
         active[ia[done]] = False
-    return root.reshape(np.shape(lower))
+    converged = ~active & np.isfinite(root)  # still active: maxiter ran out
+    return Roots(root.reshape(np.shape(lower)), converged.reshape(np.shape(lower)))
 
 
 def golden_minimum(
@@ -86,11 +117,12 @@ def golden_minimum(
     upper: np.ndarray,
     *,
     xtol: float = 1e-6,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Minima:
     """Minimizers and minima of ``func(x, idx)`` on ``[lower, upper]`` elementwise.
 
     Golden-section search, so each bracket should contain a single local minimum; it shrinks by
-    the golden ratio per step until narrower than ``xtol``. Returns ``(x_min, f_min)``.
+    the golden ratio per step until narrower than ``xtol`` (a fixed number of steps), and
+    ``converged`` says where the minimum found is finite.
     """
     a = np.array(lower, dtype=np.float64).ravel()
     b = np.array(upper, dtype=np.float64).ravel()
@@ -114,4 +146,4 @@ def golden_minimum(
     take1 = f1 <= f2
     x_min = np.where(take1, x1, x2).reshape(np.shape(lower))
     f_min = np.where(take1, f1, f2).reshape(np.shape(lower))
-    return x_min, f_min
+    return Minima(x_min, f_min, np.isfinite(f_min))

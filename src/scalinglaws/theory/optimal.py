@@ -36,7 +36,7 @@ from .._validation import (
 from ..model.spec import ModelSpec
 from . import _scaled
 from ._grid import Progress, run_in_chunks
-from ._solve import golden_minimum
+from ._solve import golden_minimum, warn_unconverged
 from ._sums import SpectralSums, spectral_sums
 from .loss import METHODS, TheoryResult, _as_points, check_linear_spec, result_from_core
 
@@ -72,7 +72,8 @@ def _optimal_log_ridge(sums: SpectralSums, noise_var: float, nf, ns, *, xtol: fl
     def objective(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return _scaled.evaluate(sums, nf[idx], ns[idx], t, noise_var, t0[idx])["log_excess"]
 
-    t_best, f_best = golden_minimum(objective, lo, hi, xtol=xtol)
+    t_best, f_best, converged = golden_minimum(objective, lo, hi, xtol=xtol)
+    warn_unconverged(converged, "The search for the optimal ridge")
     ridgeless = _scaled.evaluate(sums, nf, ns, np.full(nf.size, -np.inf), noise_var, t0)
     return np.where(ridgeless["log_excess"] <= f_best, -np.inf, t_best), t0, at_top
 
@@ -338,7 +339,8 @@ def _frontier_points(sums, spec, cost, budget, fixed, n_grid, xtol) -> dict:
     r = np.arange(budget.size)
     lo = grid[r, np.maximum(j - 1, 0)]
     hi = grid[r, np.minimum(j + 1, n_grid - 1)]
-    log_n, _ = golden_minimum(loss, lo, hi, xtol=xtol)
+    log_n, _, converged = golden_minimum(loss, lo, hi, xtol=xtol)
+    warn_unconverged(converged, "The search for the compute-optimal allocation")
     nf = np.exp(log_n)
     ns = cost.n_samples_for(budget, nf)
     if fixed is None:
