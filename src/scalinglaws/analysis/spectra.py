@@ -41,13 +41,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .._loglog import loglog_fit
 from .._memory import check_memory
 from .._validation import InputError, check_positive_float, check_positive_int, warn_numerical
 from ..model.activations import Activation, get_activation
 from ..model.spec import ModelSpec
-from ..model.streams import as_seed_sequence, standard_normal_rows
-from ..sampling.features import draw_projection, random_features
+from ..model.streams import as_seed_sequence
+from ..sampling.features import draw_projection, random_features, random_projection, tiled_kernel
 from ..sampling.latent import sample_latent
+from ..sampling.tiles import PaddedRows, tile_size
 
 __all__ = [
     "exact_feature_spectrum",
@@ -133,11 +135,13 @@ def exact_feature_spectrum(
         "the exact feature spectrum", 2 * n_features * m + 3 * n_features**2, "'n_features'",
         max_memory,
     )  # fmt: skip
-    projection = draw_projection(spec, n_features, rng)
-    scaled = projection * spec.spectrum.eigenvalues
-    cov = scaled @ projection.T
-    kernel = spec.activation.kernel_matrix(0.5 * (cov + cov.T))
-    return _descending_eigenvalues(kernel / n_features)
+    t = tile_size(m)
+    projection = PaddedRows.zeros(n_features, m, t)
+    draw_projection(spec, n_features, rng, out=projection.data)
+    scaled = PaddedRows(projection.data * spec.spectrum.eigenvalues, n_features, t)
+    kernel, _ = tiled_kernel(projection, scaled, spec.activation)
+    del projection, scaled
+    return _descending_eigenvalues(kernel.block(n_features, n_features) / n_features)
 
 
 def sampled_feature_spectrum(
@@ -277,8 +281,7 @@ def random_feature_spectrum(
             "the random-feature spectrum", floats, "'n_features' or 'n_samples'", max_memory
         )
     x = standardize(inputs) if standardize_inputs else np.asarray(inputs, dtype=np.float64)
-    projection = standard_normal_rows(as_seed_sequence(rng), n_features, x.shape[1])
-    projection *= np.sqrt(feature_var / x.shape[1])
+    projection = random_projection(rng, n_features, x.shape[1], feature_var)
     return feature_covariance_spectrum(random_features(x, projection, get_activation(activation)))
 
 
@@ -347,19 +350,6 @@ def _window_ranks(n: int, start: int, stop: int | None, points_per_decade: int) 
     return np.unique(np.round(np.geomspace(start, stop - 1, count)).astype(np.int64))
 
 
-def _ols_slope(log_i: np.ndarray, log_lam: np.ndarray) -> tuple[float, float, float, float]:
-    """Slope, its standard error, intercept and residual std of y = a + b x."""
-    x0, y0 = log_i.mean(), log_lam.mean()
-    dx = log_i - x0
-    sxx = float(dx @ dx)
-    slope = float(dx @ (log_lam - y0)) / sxx
-    intercept = y0 - slope * x0
-    resid = log_lam - intercept - slope * log_i
-    dof = max(log_i.size - 2, 1)
-    resid_var = float(resid @ resid) / dof
-    return slope, float(np.sqrt(resid_var / sxx)), float(intercept), float(np.sqrt(resid_var))
-
-
 def fit_power_law(
     eigenvalues: np.ndarray,
     *,
@@ -403,7 +393,7 @@ def fit_power_law(
             "'eigenvalues' must be finite and > 0 in the fitted window. "
             f"Got {float(lam[bad - 1])!r} at rank {bad} instead."
         )
-    slope, err, intercept, resid_std = _ols_slope(np.log(ranks), np.log(values))
+    slope, err, intercept, resid_std = loglog_fit(np.log(ranks), np.log(values))
     return PowerLawFit(
         exponent=-slope,
         stderr=err,

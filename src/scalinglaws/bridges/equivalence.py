@@ -40,8 +40,9 @@ from .._validation import (
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
 from ..results import Grid, build_dataset, summarize
-from ..sampling.features import cross_kernel, draw_projection, feature_moments
+from ..sampling.features import cross_kernel, draw_projection, feature_moments, tiled_kernel
 from ..sampling.latent import TeacherDraw, sample_teacher
+from ..sampling.tiles import PaddedRows, tile_size
 from ..theory import _cost
 from ..theory.loss import evaluate_grid
 from ..theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
@@ -156,14 +157,14 @@ def reference_spectrum(
     _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
     seq = child_sequence(as_seed_sequence(rng), Stream.REFERENCE)
     eig = spec.spectrum.eigenvalues
-    u = draw_projection(spec, n_reference, child_sequence(seq, Stream.FEATURES))
-    scaled = u * eig
-    cov = scaled @ u.T
-    cov += cov.T  # symmetrize in place: the same numbers as 0.5 (C + Cᵀ), one N_ref² less
-    cov *= 0.5
-    diag = np.diag(cov).copy()
-    kernel = spec.activation.kernel_matrix(cov)
-    del cov
+    t = tile_size(spec.latent_dim)
+    rows = PaddedRows.zeros(n_reference, spec.latent_dim, t)
+    draw_projection(spec, n_reference, child_sequence(seq, Stream.FEATURES), out=rows.data)
+    scaled_rows = PaddedRows(rows.data * eig, n_reference, t)
+    tiles, diag = tiled_kernel(rows, scaled_rows, spec.activation)
+    kernel = tiles.block(n_reference, n_reference)
+    del tiles, rows
+    scaled, diag = scaled_rows.values, diag[:n_reference]
     if spec.teacher.is_linear:
         wbar2 = spec.teacher_variances()
         factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
@@ -177,7 +178,7 @@ def reference_spectrum(
         scale = spec.teacher.output_var / spec.teacher.width
         factor *= np.sqrt(scale)
         target_var = float(scale * np.sum(act_t.second_moment(t_diag)))
-    del u, scaled
+    del scaled, scaled_rows
     return kernel_spectrum(kernel, factor, target_var)
 
 

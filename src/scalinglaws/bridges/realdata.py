@@ -55,6 +55,7 @@ import numpy as np
 import scipy.linalg as sla
 import xarray as xr
 
+from .._loglog import loglog_fit
 from .._memory import check_memory
 from .._timer import StageTimer
 from .._validation import (
@@ -74,9 +75,9 @@ from ..model.streams import (
     as_seed_sequence,
     child_sequence,
     generator,
-    standard_normal_rows,
 )
 from ..results import GRID_DIMS, Grid, build_dataset, summarize
+from ..sampling.features import random_projection
 from ..sampling.losses import column_panels, held_out
 from ..sampling.tiles import PaddedRows, tile_size, tiled_products
 from ..theory import _cost, theory_loss
@@ -195,11 +196,6 @@ def split_task(task: RegressionTask, n_test: int | None, seq: np.random.SeedSequ
     )
 
 
-def _projection(seq, n_features: int, n_dims: int, feature_var: float) -> np.ndarray:
-    """U of shape (n_features, n_dims), entries N(0, σ_u²/D), nested in n_features."""
-    return standard_normal_rows(seq, n_features, n_dims) * np.sqrt(feature_var / n_dims)
-
-
 def _features(x: np.ndarray, u: np.ndarray, act: Activation) -> np.ndarray:
     pre = x @ u.T
     return pre if act.name == "linear" else act(pre)
@@ -219,8 +215,7 @@ def _seed_cells(task: RegressionTask, split: Split, grid: Grid, act, feature_var
     t = tile_size(d)
     transform = None if act.name == "linear" else act
     u = PaddedRows.zeros(n_max, d, t)
-    standard_normal_rows(child_sequence(seq, Stream.FEATURES), n_max, d, out=u.data)
-    u.data[:n_max] *= np.sqrt(feature_var / d)
+    random_projection(child_sequence(seq, Stream.FEATURES), n_max, d, feature_var, out=u.data)
     x = PaddedRows.zeros(p_max, d, t)
     x.data[:p_max] = split.pool_inputs[:p_max]
     phi = tiled_products(x, u, transform=transform)
@@ -376,7 +371,7 @@ def pool_kernel_spectrum(
         activation, n, x.shape[1], n_reference, y.shape[1], max_memory=max_memory,
         allow_slow=allow_slow,
     )  # fmt: skip
-    u = _projection(
+    u = random_projection(
         child_sequence(as_seed_sequence(rng), Stream.POOL_REFERENCE),
         n_reference,
         x.shape[1],
@@ -490,10 +485,5 @@ def loss_exponent(loss: xr.DataArray, dim: str) -> tuple[float, float]:
     """
     x = np.log(np.asarray(loss[dim].values, dtype=float))
     y = np.log(np.asarray(loss.values, dtype=float))
-    if x.size < 2:
-        return float("nan"), float("nan")
-    dx = x - x.mean()
-    slope = float(dx @ (y - y.mean()) / (dx @ dx))
-    resid = y - y.mean() - slope * dx
-    se = float(np.sqrt(resid @ resid / (x.size - 2) / (dx @ dx))) if x.size > 2 else float("nan")
-    return slope, se
+    fit = loglog_fit(x, y)
+    return fit.slope, fit.stderr

@@ -40,10 +40,27 @@ __all__ = [
     "TiledMoments",
     "feature_moments",
     "tiled_moments",
+    "tiled_kernel",
+    "random_projection",
     "cross_kernel",
     "linear_excess",
     "moment_excess",
 ]
+
+
+def random_projection(
+    rng, n_features: int, n_inputs: int, feature_var: float, *, out: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Random feature weights :math:`u_{jd} \sim N(0, \sigma_u^2/D)`, shape (N, D).
+
+    The one projection draw of the package (latent model, real data, spectra): nested in N (the
+    first rows of a larger draw). With ``out`` (C-contiguous float64, at least N rows), the draw
+    fills its first N rows, which are returned.
+    """
+    n_features = check_positive_int("n_features", n_features)
+    u = standard_normal_rows(as_seed_sequence(rng), n_features, n_inputs, out=out)
+    u *= np.sqrt(feature_var / n_inputs)
+    return u
 
 
 def draw_projection(
@@ -51,8 +68,7 @@ def draw_projection(
 ) -> np.ndarray:
     r"""Feature weights :math:`U`, :math:`u_{jI} \sim N(0, \sigma_u^2/M)`, shape (N, M).
 
-    Nested in N: the first rows of a larger draw. With ``out`` (C-contiguous float64, at least
-    N rows), the draw fills its first N rows, which are returned.
+    :func:`random_projection` with the spec's M and σ_u².
 
     Examples
     --------
@@ -61,10 +77,7 @@ def draw_projection(
     >>> draw_projection(spec, 4, rng=0).shape
     (4, 10)
     """
-    n_features = check_positive_int("n_features", n_features)
-    u = standard_normal_rows(as_seed_sequence(rng), n_features, spec.latent_dim, out=out)
-    u *= np.sqrt(spec.feature_var / spec.latent_dim)
-    return u
+    return random_projection(rng, n_features, spec.latent_dim, spec.feature_var, out=out)
 
 
 def random_features(latent: np.ndarray, projection: np.ndarray, activation: Activation):
@@ -156,18 +169,8 @@ def tiled_moments(
     """
     t, n = projection.t, projection.rows
     scaled = PaddedRows(projection.data * eigenvalues, n, t)
-    cov = tiled_products(scaled, projection).tiles
-    nt = cov.shape[0]
-    diag = np.ones(nt * t)  # padded features (zero rows of U) get variance 1, masked below
-    for a in range(nt):
-        diag[a * t : min((a + 1) * t, n)] = np.diag(cov[a, a])[: min(t, n - a * t)]
-    kernel = np.zeros_like(cov)
-    for a in range(nt):
-        for b in range(a, nt):
-            k_ab = _kernel_tile(activation, cov, diag, a, b, n)
-            kernel[a, b], kernel[b, a] = k_ab, k_ab.T
-    tiles = TiledMatrix(kernel, n, n)
-    _mask(tiles)
+    tiles, diag = tiled_kernel(projection, scaled, activation)
+    nt = tiles.tiles.shape[0]
     if isinstance(teacher, TeacherDraw):
         target_cov, target_var = _teacher_moments(scaled, diag, eigenvalues, teacher, activation)
     else:
@@ -178,6 +181,32 @@ def tiled_moments(
         target_cov[n:] = 0.0
         target_var = float(teacher @ (eigenvalues * teacher))
     return TiledMoments(tiles, target_cov, target_var)
+
+
+def tiled_kernel(
+    projection: PaddedRows, scaled: PaddedRows, activation: Activation
+) -> tuple[TiledMatrix, np.ndarray]:
+    r"""The feature kernel :math:`K_{jk} = E[\sigma(h_j)\sigma(h_k)]` of :math:`h = Ux`, in tiles.
+
+    The one kernel build of the package (simulation, theory reference draws, spectra).
+    ``scaled`` holds the rows of :math:`U\Lambda`; the covariance :math:`C = U\Lambda U^\top` is
+    formed in fixed-shape tiles, each pair of mirror tiles symmetrized,
+    :math:`\tfrac12(C_{ab} + C_{ba}^\top)`, and replaced by its kernel tile in place. Returns the
+    kernel (exactly symmetric, zero beyond N) and the variances :math:`C_{jj}` (1 beyond N).
+    """
+    t, n = projection.t, projection.rows
+    tiles = tiled_products(scaled, projection)
+    cov = tiles.tiles
+    nt = cov.shape[0]
+    diag = np.ones(nt * t)  # padded features (zero rows of U) get variance 1, masked below
+    for a in range(nt):
+        diag[a * t : min((a + 1) * t, n)] = np.diag(cov[a, a])[: min(t, n - a * t)]
+    for a in range(nt):
+        for b in range(a, nt):
+            k_ab = _kernel_tile(activation, cov, diag, a, b, n)
+            cov[a, b], cov[b, a] = k_ab, k_ab.T  # both mirror tiles are read before this
+    _mask(tiles)
+    return tiles, diag
 
 
 def _kernel_tile(activation: Activation, cov, diag, a: int, b: int, n: int) -> np.ndarray:

@@ -115,13 +115,15 @@ def _reference_parameter(spec: ModelSpec) -> str:
 def reference_bytes(spec: ModelSpec, n_ref: int) -> float:
     """Peak bytes of :func:`scalinglaws.bridges.equivalence.reference_spectrum` (module docstring).
 
-    Phases: covariance and kernel (``(1 + 7.5) n²`` and U, UΛ); the random-feature teacher's
-    cross moments (V, ``(1 + 7.5) n K``); ``eigh`` (kernel, copy, vectors, work: ``4 n²``, and
-    the projections of the target factor). Measured peaks: 0.8–1.0× of this.
+    Phases: the kernel, built tile by tile in place of the covariance (the padded tiles, their
+    dense copy, U and UΛ); the random-feature teacher's cross moments (V, ``(1 + 7.5) n K``);
+    ``eigh`` (kernel, copy, vectors, work: ``4 n²``, and the projections of the target factor).
+    Measured peaks: 0.8–1.0× of this.
     """
     n, m, k = float(n_ref), float(spec.latent_dim), float(_teacher_width(spec))
     width = m if k == 0 else k
-    kernel_phase = (1 + _KERNEL_WORDS) * n * n + 2 * n * m
+    pad = n + 256.0  # tiles are padded to whole 256-wide tiles at most
+    kernel_phase = pad * pad + n * n + 2 * pad * m
     teacher_phase = n * n + 2 * n * m + k * m + (1 + _KERNEL_WORDS) * n * k
     eigh_phase = 4 * n * n + n * m + 2 * n * width
     return _BYTES * (max(kernel_phase, teacher_phase, eigh_phase) + _block(spec))

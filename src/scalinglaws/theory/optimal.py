@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from .._loglog import loglog_fit
 from .._validation import (
     InputError,
     check_choice,
@@ -230,9 +231,7 @@ class Frontier:
 
 def _slope(x: np.ndarray, log_y: np.ndarray) -> float:
     """Least-squares slope of log y against log x (NaN with < 2 points or a non-finite log y)."""
-    if x.size < 2 or not np.all(np.isfinite(log_y)):
-        return float("nan")
-    return float(np.polyfit(np.log(x), log_y, 1)[0])
+    return loglog_fit(np.log(x), log_y).slope
 
 
 def _check_budgets(budgets: object, cost: CostModel) -> np.ndarray:
