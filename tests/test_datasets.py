@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from scalinglaws._validation import InputError
-from scalinglaws.analysis.spectra import covariance_spectrum, fit_power_law, numerical_rank
+from scalinglaws.analysis.powerlaw import fit_power_law, numerical_rank
+from scalinglaws.analysis.spectra import covariance_spectrum
 from scalinglaws.datasets import (
     DATASETS,
     Dataset,

@@ -6,15 +6,17 @@ from numpy.testing import assert_allclose
 
 from scalinglaws import ModelSpec, Spectrum
 from scalinglaws._validation import InputError
-from scalinglaws.analysis.spectra import (
-    covariance_spectrum,
-    exact_feature_spectrum,
+from scalinglaws.analysis.powerlaw import (
     extension_windows,
-    feature_covariance_spectrum,
     find_cutoff,
     fit_power_law,
     local_slopes,
     numerical_rank,
+)
+from scalinglaws.analysis.spectra import (
+    covariance_spectrum,
+    exact_feature_spectrum,
+    feature_covariance_spectrum,
     random_feature_spectrum,
     sampled_feature_spectrum,
     standardize,

@@ -1,52 +1,18 @@
-"""Figures (matplotlib). Each function takes results and an ``Axes``, draws, and returns the Axes.
+"""Loss curves: against N or P with theory lines, double descent, budget scans.
 
-No science here: the functions only draw arrays that the library computed (DESIGN.md, "edges").
-Install with the ``plot`` extra (``pip install 'scalinglaws[plot]'``).
+Each function takes an ``Axes`` and results, draws, and returns the Axes.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
 
-__all__ = [
-    "loss_curves",
-    "double_descent",
-    "budget_scan",
-    "save_figure",
-    "new_axes",
-]
+from . import pyplot
+
+__all__ = ["loss_curves", "double_descent", "budget_scan"]
 
 _LABELS = {"n_features": "N (features)", "n_samples": "P (samples)", "ridge": "ridge γ"}
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("Figures need matplotlib: pip install 'scalinglaws[plot]'") from err
-    return plt
-
-
-def new_axes(width: float = 5.5, height: float = 4.0):
-    """A new (figure, axes) pair with the Agg backend."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(width, height), constrained_layout=True)
-    return fig, ax
-
-
-def save_figure(fig, path: str | Path) -> Path:
-    """Write ``fig`` as PNG (150 dpi) and close it; return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    _pyplot().close(fig)
-    return path
 
 
 def loss_curves(
@@ -68,7 +34,7 @@ def loss_curves(
     if source is None:
         raise ValueError("'simulation' or 'theory' must be given.")
     ridge = float(source.ridge.values[0]) if ridge is None else ridge
-    colors = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
     values = source[other].values
     for k, value in enumerate(values):
         color = colors[k % len(colors)]
@@ -124,7 +90,7 @@ def double_descent(
     ``marker_x`` draws a vertical line (e.g. at N = P); ``points[label] = (x, mean, sem)`` adds
     simulation points in the matching colour.
     """
-    colors = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (label, (xs, ys)) in enumerate(curves.items()):
         ok = np.isfinite(ys) & (ys > 0)
         ax.plot(xs[ok], ys[ok], "-", color=colors[k], lw=1.4, label=label)

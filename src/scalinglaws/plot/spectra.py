@@ -8,12 +8,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .curves import new_axes, save_figure
+from . import new_axes, save_figure
 
 _COLORS = {"data": "0.35", "linear": "tab:blue", "relu": "tab:red"}
 
@@ -57,39 +56,33 @@ def draw_spectra(ax, curves: dict[str, np.ndarray], *, fits=(), markers=None, ti
     return ax
 
 
-def spectrum_figures(
-    result: dict,
-    curves: dict[str, np.ndarray],
-    features: Callable[[str], np.ndarray],
-    out_dir: str | Path,
-) -> list[Path]:
-    """Write the two figures; ``features(activation)`` gives the other activation's spectrum."""
-    src = result["source"]
-    act = result["activation"]
+def spectrum_figures(analysis, out_dir: str | Path) -> list[Path]:
+    """Write the spectrum of a :class:`~scalinglaws.analysis.spectrum_analysis.SpectrumAnalysis`
+    with its fits, and, when it holds the ``"linear features"`` and ``"relu features"`` curves
+    (``compare``), linear against ReLU features past the data's rank."""
+    src, act, curves = analysis.source, analysis.activation, analysis.curves
     dataset = src["kind"] == "dataset"
     name = src["name"] if dataset else f"M{src['latent_dim']}_alpha{src['alpha']:g}"
     rank_label = "D (data rank)" if dataset else "M"
-    markers = {f"{rank_label} = {result['rank']}": result["rank"]}
+    markers = {f"{rank_label} = {analysis.rank}": analysis.rank}
     if dataset:
-        n_min = min(result["n_features"], src["n_samples_used"])
+        n_min = min(analysis.n_features, src["n_samples_used"])
         markers[f"min(N, P) = {n_min}"] = n_min
-    labelled = {("data" if k == "data" else act): v for k, v in curves.items()}
-    fits = [{**f, "spectrum": "data" if f["spectrum"] == "data" else act} for f in result["fits"]]
+    labelled = {("data" if k == "data" else act): curves[k] for k in ("data", "features")
+                if k in curves}  # fmt: skip
+    fits = [{**f, "spectrum": "data" if f["spectrum"] == "data" else act} for f in analysis.fits]
     paths = []
     fig, ax = new_axes()
     what = src["name"] if dataset else f"M = {src['latent_dim']}, α = {src['alpha']:g}"
     draw_spectra(ax, labelled, fits=fits, markers=markers,
-                 title=f"{what}: {act} features, N = {result['n_features']}")  # fmt: skip
-    paths.append(save_figure(fig, Path(out_dir) / f"spectrum_{name}_{act}.png"))
-
-    pair = {
-        "linear features": curves["features"] if act == "linear" else features("linear"),
-        "relu features": curves["features"] if act == "relu" else features("relu"),
-    }
-    if dataset:
-        pair = {"data covariance": curves["data"], **pair}
-    fig, ax = new_axes()
-    title = f"{what}: linear features stop at the data rank, ReLU features go on"
-    draw_spectra(ax, pair, markers=markers, title=title)
-    paths.append(save_figure(fig, Path(out_dir) / f"spectrum_{name}_linear_vs_relu.png"))
+                 title=f"{what}: {act} features, N = {analysis.n_features}")  # fmt: skip
+    paths += save_figure(fig, Path(out_dir) / f"spectrum_{name}_{act}.png")
+    if "linear features" in curves and "relu features" in curves:
+        pair = {k: curves[k] for k in ("linear features", "relu features")}
+        if dataset:
+            pair = {"data covariance": curves["data"], **pair}
+        fig, ax = new_axes()
+        title = f"{what}: linear features stop at the data rank, ReLU features go on"
+        draw_spectra(ax, pair, markers=markers, title=title)
+        paths += save_figure(fig, Path(out_dir) / f"spectrum_{name}_linear_vs_relu.png")
     return paths

@@ -16,6 +16,7 @@ import xarray as xr
 
 from .._validation import InputError, check_choice
 from ..studies.config import format_number
+from . import pyplot
 
 __all__ = ["plot_study", "QUANTITIES"]
 
@@ -34,7 +35,7 @@ def plot_study(ds: xr.Dataset, out_dir: str | Path, *, quantity: str = "excess")
         The PNG files written.
     """
     quantity = check_choice("quantity", quantity, QUANTITIES)
-    plt = _pyplot()
+    plt = pyplot()
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -68,19 +69,6 @@ def _unique(out_dir: Path, stem: str, taken: list[Path]) -> Path:
         n += 1
         path = out_dir / f"{stem}-{n}.png"
     return path
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise InputError(
-            "'plot' needs matplotlib. Got no matplotlib instead; install scalinglaws[plot]."
-        ) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _has_data(cell: xr.Dataset, quantity: str) -> bool:
