@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import click
 
 from .._names import ACTIVATION_NAMES, DATASET_NAMES, TARGETS
@@ -21,94 +18,6 @@ COLUMNS = (
     "theory",
     "theory_ratio",
 )
-
-
-def _finite(value) -> float | None:
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
-def records(sim, theory) -> list[dict]:
-    """One plain-JSON record per (N, P, γ): measured mean, its SEMs, theory and their ratio."""
-    import numpy as np
-
-    out = []
-    heldout = np.sqrt((sim.test_mse_se**2).mean("seed") / sim.sizes["seed"])
-    for n in sim.n_features.values:
-        for p in sim.n_samples.values:
-            for g in sim.ridge.values:
-                at = {"n_features": n, "n_samples": p, "ridge": g}
-                measured = float(sim.test_mse_mean.sel(at))
-                pred = None if theory is None else float(theory.test_mse.sel(at))
-                out.append(
-                    {
-                        "n_features": int(n),
-                        "n_samples": int(p),
-                        "ridge": float(g),
-                        "test_mse": _finite(measured),
-                        "test_mse_sem": _finite(sim.test_mse_sem.sel(at)),
-                        "heldout_se": _finite(heldout.sel(at)),
-                        "theory": None if pred is None else _finite(pred),
-                        "theory_ratio": None if pred is None else _finite(pred / measured),
-                    }
-                )
-    return out
-
-
-def exponents(sim, theory) -> list[dict]:
-    """Log–log slopes of the loss against N (at the largest P) and against P (at the largest N)."""
-    from ..bridges.realdata import loss_exponent
-
-    out = []
-    for g in sim.ridge.values:
-        for dim, other in (("n_features", "n_samples"), ("n_samples", "n_features")):
-            at = {"ridge": g, other: sim[other].values[-1]}
-            slope, err = loss_exponent(sim.test_mse_mean.sel(at), dim)
-            row = {
-                "ridge": float(g),
-                "against": dim,
-                "at": f"{other}={int(at[other])}",
-                "measured_slope": _finite(slope),
-                "measured_stderr": _finite(err),
-            }
-            if theory is not None:
-                row["theory_slope"] = _finite(loss_exponent(theory.test_mse.sel(at), dim)[0])
-            out.append(row)
-    return out
-
-
-def figures(sim, theory, out_dir: str | Path) -> list[Path]:
-    """Log–log loss against N (a line per P) and against P (a line per N), per ridge."""
-    from ..plot.curves import new_axes, save_figure
-
-    paths = []
-    name = sim.attrs["task"].replace("/", "-") + "_" + sim.attrs["activation"]
-    for g in sim.ridge.values:
-        for x, line in (("n_features", "n_samples"), ("n_samples", "n_features")):
-            fig, ax = new_axes()
-            for k, value in enumerate(sim[line].values):
-                at = {"ridge": g, line: value}
-                color = f"C{k % 10}"
-                ax.errorbar(
-                    sim[x].values,
-                    sim.test_mse_mean.sel(at),
-                    yerr=sim.test_mse_sem.sel(at),
-                    fmt="o",
-                    color=color,
-                    label=f"{line} = {value} (measured)",
-                )
-                if theory is not None:
-                    ax.plot(theory[x].values, theory.test_mse.sel(at), "-", color=color)
-            ax.set(
-                xscale="log",
-                yscale="log",
-                xlabel=x,
-                ylabel="held-out test MSE (sum over outputs)",
-                title=f"{sim.attrs['task']}, {sim.attrs['activation']} features, γ = {g:g}",
-            )
-            ax.legend(fontsize=7, title="lines: theory from the pool", title_fontsize=7)
-            paths.append(save_figure(fig, Path(out_dir) / f"realdata_{name}_{x}_ridge{g:g}.png"))
-    return paths
 
 
 @click.command("realdata")
@@ -189,7 +98,9 @@ def realdata_command(
     pred = None
     if theory:
         pred = realdata_theory(task, n_seeds=seeds, n_reference=n_reference, **common)
-    rows, slopes = records(sim, pred), exponents(sim, pred)
+    from ..analysis.realdata_summary import realdata_exponents, realdata_records
+
+    rows, slopes = realdata_records(sim, pred), realdata_exponents(sim, pred)
     if as_json:
         emit_json(
             {
@@ -210,5 +121,7 @@ def realdata_command(
         )
         emit_table(slopes, list(slopes[0]), title="log-log slopes of the test MSE")
     if plot_dir is not None:
-        for path in figures(sim, pred, plot_dir):
+        from ..plot.realdata import realdata_figures
+
+        for path in realdata_figures(sim, pred, plot_dir):
             click.echo(f"wrote {path}", err=True)

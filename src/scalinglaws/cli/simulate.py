@@ -93,7 +93,9 @@ def simulate_command(
             f"{spec.activation.name} features, noise_var={spec.noise_var:g}",
         )
     if plot_dir is not None:
-        from ._figures import simulation_figures
+        from ..analysis.experiments import theory_curves
+        from ..plot.experiments import simulation_figures
 
-        for path in simulation_figures(spec, ds, plot_dir):
+        theory = {x: theory_curves(spec, ds, x) for x in ("n_features", "n_samples")}
+        for path in simulation_figures(ds, theory, plot_dir):
             click.echo(f"wrote {path}", err=True)
