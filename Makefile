@@ -29,12 +29,15 @@ demo: install
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 --doctest-modules tests src/scalinglaws
 
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py
 
 lint: $(BIN)/python
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 
 clean:

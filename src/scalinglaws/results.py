@@ -34,7 +34,15 @@ from ._validation import check_float_list, check_int_list, check_positive_int
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-__all__ = ["Grid", "GRID_DIMS", "build_dataset", "summarize", "to_records", "finite_or_none"]
+__all__ = [
+    "Grid",
+    "GRID_DIMS",
+    "build_dataset",
+    "summarize",
+    "to_records",
+    "finite_or_none",
+    "format_number",
+]
 
 #: Dimensions of a grid result, in order (simulations add ``seed``).
 GRID_DIMS = ("n_features", "n_samples", "ridge")
@@ -252,3 +260,14 @@ def fields_dataset(result, *, dim: str = "point", source: str | None = None) -> 
         elif isinstance(value, numbers.Number | str | bool | np.number):
             attrs[f.name] = value.item() if isinstance(value, np.generic) else value
     return xr.Dataset(arrays, attrs=attrs)
+
+
+def format_number(value: float) -> str:
+    """``value`` as short as ``{:g}`` when that is exact, else its exact ``repr``.
+
+    Labels and file names made from numbers must tell apart values that differ only past the
+    sixth significant digit: ``format_number(1.0) == "1"``, ``format_number(1.0000001) ==
+    "1.0000001"``.
+    """
+    text = f"{value:g}"
+    return text if float(text) == value else repr(float(value))

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import InputError, check_choice
-from ..studies.config import format_number
+from ..results import format_number
 from . import pyplot
 
 __all__ = ["plot_study", "QUANTITIES"]

@@ -40,6 +40,7 @@ from .._validation import InputError
 from ..model._schema import relocate
 from ..model.spec import ModelSpec
 from ..model.spectrum import SPECTRA
+from ..results import format_number
 from ._schema import FieldReader, join
 
 if sys.version_info >= (3, 11):
@@ -235,17 +236,6 @@ def _unique_labels(reader: FieldReader, cases: tuple[Case, ...]) -> tuple[Case, 
                 "different specs instead; rename one of the specs."
             )
     return cases
-
-
-def format_number(value: float) -> str:
-    """``value`` as short as ``{:g}`` when that is exact, else its exact ``repr``.
-
-    Labels and file names made from numbers must tell apart values that differ only past the
-    sixth significant digit: ``format_number(1.0) == "1"``, ``format_number(1.0000001) ==
-    "1.0000001"``.
-    """
-    text = f"{value:g}"
-    return text if float(text) == value else repr(float(value))
 
 
 def _build(reader: FieldReader, spec: dict, swept, *, alpha, latent_dim) -> ModelSpec:
