@@ -72,18 +72,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .theory import compute_frontier, optimal_ridge, theory_grid, theory_loss
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("scalinglaws")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0+unknown"
-
-
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        value: Any = _version()
+        from .results import package_version
+
+        value: Any = package_version()
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
     else:

@@ -42,6 +42,7 @@ __all__ = [
     "to_records",
     "finite_or_none",
     "format_number",
+    "package_version",
 ]
 
 #: Dimensions of a grid result, in order (simulations add ``seed``).
@@ -111,7 +112,7 @@ class Grid:
         }
 
 
-def _version() -> str:
+def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -162,7 +163,7 @@ def build_dataset(
         "n_samples": np.asarray(grid.n_samples, dtype=np.int64),
         "ridge": grid.ridge_array,
     }
-    meta = {"source": source, "package_version": _version()}
+    meta = {"source": source, "package_version": package_version()}
     if seeded:
         coords["seed"] = np.asarray(grid.seeds, dtype=np.int64)
         meta["seeds"] = json.dumps(list(grid.seeds))

@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._validation import InputError
+from ..results import package_version
 from . import leases
 from .units import UnitResult, WorkUnit
 
@@ -197,7 +197,7 @@ class ResultStore:
             unit.loss,
             json.dumps(unit.spec, sort_keys=True),
             json.dumps(unit.grid, sort_keys=True),
-            __version__,
+            package_version(),
             study_hash,
             float(result.wall_s),
             result.host,
