@@ -1,1 +1,12 @@
-"""placeholder"""
+"""Analyses built on both sides: spectra and their power laws, summaries, recipes, fits.
+
+=====================  ==========================================================
+module                 what it holds
+=====================  ==========================================================
+``spectra``            covariance and random-feature spectra (exact and sampled)
+``powerlaw``           power-law fits of spectra, local slopes, cut-offs
+``spectrum_analysis``  the spectrum of a model or dataset, fitted (a recipe)
+``realdata_summary``   measured loss on real data beside the theory
+``experiments``        the paper's standard experiments as Datasets (recipes)
+=====================  ==========================================================
+"""
