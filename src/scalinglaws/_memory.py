@@ -27,6 +27,9 @@ __all__ = [
     "parse_memory",
 ]
 
+#: Estimates below this are accepted without asking the system (256 MiB).
+_ALWAYS_FITS = 2**28
+
 _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*")
 _UNITS = {
     "": 1,
@@ -152,6 +155,8 @@ def check_memory(
     scalinglaws._memory.MemoryLimitError: a grid needs about 1.9 GiB of memory at its peak, ...
     """
     if max_memory is None:
+        if estimate < _ALWAYS_FITS:
+            return  # not worth reading /proc for: every machine this runs on has that much
         limit, source = available_memory(), "available now"
     else:
         limit, source = parse_memory(max_memory), "max_memory"

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import warn_numerical
-from ._solve import bracketed_root, warn_unconverged
+from ._solve import newton_root, warn_unconverged
 from ._sums import SpectralSums
 
 __all__ = ["log_normalized_ridge", "ridgeless_log_kappa", "solve_log_kappa", "evaluate", "warn"]
@@ -56,7 +56,7 @@ def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=np.float64)
     out = np.full(n.shape, _NEG_INF)
     below = n < sums.latent_dim
-    if not np.any(below):
+    if not below.any():
         return out
     nb = n[below].ravel()
     m = sums.latent_dim
@@ -68,28 +68,100 @@ def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
     )
     log_hi = np.log(sums.trace_levels) - np.log(nb)
 
-    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return sums.df1_scaled(np.exp(t)) / nb[idx] - 1.0
+    def residual(t: np.ndarray, idx: np.ndarray):
+        # 1 - df₁/n is increasing in t = log κ̂; its derivative is -(d df₁/dt)/n > 0.
+        df1, slope = sums.df1_and_slope(np.exp(t))
+        return 1.0 - df1 / nb[idx], -slope / nb[idx]
 
-    roots = bracketed_root(residual, log_lo, log_hi)
+    start = None
+    table = sums.df1_table
+    if table is not None:  # log df₁ is close to linear in t between grid points
+        t_grid, df1_grid = table
+        with np.errstate(divide="ignore"):
+            start = np.interp(np.log(nb), np.log(df1_grid[::-1]), t_grid[::-1])
+    roots = newton_root(residual, log_lo, log_hi, start=start)
     warn_unconverged(roots.converged, "The ridgeless kappa equation df1(kappa) = min(N, P)")
     out[below] = roots.x
     return out
 
 
-def solve_log_kappa(sums: SpectralSums, nf, ns, log_gh, t0) -> np.ndarray:
-    """t = log κ̂ for γ̂ > 0 on the branch df₁ < min(N, P) (flat arrays)."""
+def solve_log_kappa(sums: SpectralSums, nf, ns, log_gh, t0, start=None) -> np.ndarray:
+    """t = log κ̂ for γ̂ > 0 on the branch df₁ < min(N, P) (flat arrays); ``t0`` is a lower
+    bound on that branch (the ridgeless root or above it, with a negative residual), ``start``
+    a guess (default: read off ``sums.df1_table``)."""
     lo = np.maximum(t0, log_gh)
-    hi = np.logaddexp(log_gh, np.log(sums.trace_levels / nf + sums.trace_levels / ns))
+    hi = _upper(sums, nf, ns, log_gh)
 
-    def residual(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        df1 = sums.df1_scaled(np.exp(np.minimum(t, _T_CLIP)))
-        shrink = (1.0 - df1 / nf[idx]) * (1.0 - df1 / ns[idx])
-        return shrink - np.exp(log_gh[idx] - t)  # exponent <= 0 on the bracket
+    def residual(t: np.ndarray, idx: np.ndarray):
+        # shrink(t) - γ̂/κ̂ is increasing in t: both terms are (df₁ falls as κ̂ grows).
+        df1, slope = sums.df1_and_slope(np.exp(np.minimum(t, _T_CLIP)))
+        a, b = 1.0 - df1 / nf[idx], 1.0 - df1 / ns[idx]
+        ratio = np.exp(log_gh[idx] - t)  # exponent <= 0 on the bracket
+        return a * b - ratio, -slope * (b / nf[idx] + a / ns[idx]) + ratio
 
-    roots = bracketed_root(residual, lo, hi)
+    if start is None:
+        start = _ridge_start(sums, nf, ns, log_gh, lo, hi)
+    roots = newton_root(residual, lo, hi, start=start)
     warn_unconverged(roots.converged, "The kappa equation of the deterministic equivalent")
     return roots.x
+
+
+def _table_residual(sums: SpectralSums, nf, ns, log_gh):
+    """The ridge equation's residual on ``sums.df1_table``'s grid, ``(t_grid, df1_grid, res)``
+    with ``res`` of shape (points, grid), or ``None`` (no table, or too many points)."""
+    table = sums.df1_table
+    if table is None or nf.size * table[0].size > 1 << 22:
+        return None
+    t_grid, df1_grid = table
+    with np.errstate(over="ignore"):
+        res = (1.0 - df1_grid / nf[:, None]) * (1.0 - df1_grid / ns[:, None]) - np.exp(
+            np.minimum(log_gh[:, None] - t_grid, 700.0)
+        )
+    return t_grid, df1_grid, res
+
+
+def _first_crossing(t_grid, res, lo, hi) -> np.ndarray:
+    """Per row, the linear interpolation of ``res``'s first sign change between two grid points
+    inside ``(lo, hi)``; the bracket's midpoint where there is none."""
+    inside = (t_grid > lo[:, None]) & (t_grid < hi[:, None])
+    res = np.where(inside, res, np.where(t_grid <= lo[:, None], -1.0, 1.0))
+    j = np.argmax(res > 0, axis=1)  # first grid point past the root (res > 0 somewhere: hi)
+    rows = np.arange(res.shape[0])
+    jm = np.maximum(j - 1, 0)
+    ok = (j > 0) & inside[rows, j] & inside[rows, jm]
+    r0, r1 = res[rows, jm], res[rows, j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        guess = t_grid[jm] + (t_grid[j] - t_grid[jm]) * (-r0 / (r1 - r0))
+    return np.where(ok & np.isfinite(guess), guess, 0.5 * (lo + hi))
+
+
+def _ridge_start(sums: SpectralSums, nf, ns, log_gh, lo, hi) -> np.ndarray | None:
+    """A guess for :func:`solve_log_kappa` read off ``sums.df1_table`` (``None`` without one)."""
+    tab = _table_residual(sums, nf, ns, log_gh)
+    return None if tab is None else _first_crossing(tab[0], tab[2], lo, hi)
+
+
+def _table_lower_bound(sums: SpectralSums, nf, ns, log_gh):
+    """Lower ends of the ridge equation's bracket without solving the ridgeless equation, and
+    starting points: the first grid point of ``sums.df1_table`` past t₀ (df₁ < min(N, P)
+    there, so it lies on the branch) where the residual is still negative; NaN where the root
+    lies below it (then t₀ itself is needed). ``None`` without a table."""
+    tab = _table_residual(sums, nf, ns, log_gh)
+    if tab is None:
+        return None
+    t_grid, df1_grid, res = tab
+    past = df1_grid < np.minimum(nf, ns)[:, None]
+    j = np.argmax(past, axis=1)  # the grid's top has df₁ < e⁻² < 1: always found
+    rows = np.arange(nf.size)
+    bound = np.where(res[rows, j] <= 0, t_grid[j], np.nan)
+    lo = np.maximum(np.where(np.isnan(bound), -np.inf, bound), log_gh)
+    hi = _upper(sums, nf, ns, log_gh)
+    return bound, _first_crossing(t_grid, res, lo, hi)
+
+
+def _upper(sums: SpectralSums, nf, ns, log_gh) -> np.ndarray:
+    """Upper end of the ridge equation's bracket: there κ̂ ≥ γ̂ + Σℓ(1/N + 1/P)."""
+    return np.logaddexp(log_gh, np.log(sums.trace_levels / nf + sums.trace_levels / ns))
 
 
 def evaluate(sums: SpectralSums, nf, ns, log_gh, noise_var: float, t0=None) -> dict:
@@ -102,11 +174,22 @@ def evaluate(sums: SpectralSums, nf, ns, log_gh, noise_var: float, t0=None) -> d
     """
     m = sums.latent_dim
     n_min = np.minimum(nf, ns)
-    t = ridgeless_log_kappa(sums, n_min) if t0 is None else np.array(t0, dtype=np.float64)
     positive = log_gh > _NEG_INF
-    if np.any(positive):
+    start = None
+    if t0 is not None:
+        t = np.array(t0, dtype=np.float64)
+    else:  # t₀ is the answer at γ = 0 and a lower bound otherwise, where the grid may do
+        t = np.full(n_min.shape, np.nan)
+        if positive.any():
+            found = _table_lower_bound(sums, nf[positive], ns[positive], log_gh[positive])
+            if found is not None:
+                t[positive], start = found
+        need = np.isnan(t)
+        if need.any():
+            t[need] = ridgeless_log_kappa(sums, n_min[need])
+    if positive.any():
         at = positive
-        t[at] = solve_log_kappa(sums, nf[at], ns[at], log_gh[at], t[at])
+        t[at] = solve_log_kappa(sums, nf[at], ns[at], log_gh[at], t[at], start=start)
     at_zero = t == _NEG_INF
     df1, df2, e_bar, g_bar, f_bar = sums.moments(np.exp(np.minimum(t, _T_CLIP)))
     df1 = np.where(at_zero, m, df1)
@@ -198,7 +281,9 @@ def warn(core: dict, *, stacklevel: int = 4, fields=tuple(_FIELDS), poles: bool 
     ``core`` needs ``pole`` and the ``fields``; the pole warning is left out if not ``poles``.
     """
     pole = core["pole"]
-    if poles and np.any(pole):
+    if not pole.any() and np.isfinite(np.concatenate([core[k] for k in fields])).all():
+        return  # the common case, in one pass
+    if poles and pole.any():
         warn_numerical(
             f"The test loss has a pole (ridge = 0 and n_samples = min(n_features, latent_dim)) "
             f"at {int(pole.sum())} point(s): returning inf there. Use a ridge > 0, or move "
@@ -210,7 +295,7 @@ def warn(core: dict, *, stacklevel: int = 4, fields=tuple(_FIELDS), poles: bool 
         bad = np.isinf(value)
         if name in ("excess", "test_mse"):
             bad &= ~pole
-        if np.any(bad):
+        if bad.any():
             warn_numerical(
                 f"{_FIELDS[name]} exceeds the float64 range (1.8e308) at "
                 f"{int(bad.sum())} point(s): returning inf there. The theory is scale-invariant: "
@@ -218,7 +303,7 @@ def warn(core: dict, *, stacklevel: int = 4, fields=tuple(_FIELDS), poles: bool 
                 stacklevel=stacklevel,
             )
         nan = np.isnan(value)
-        if np.any(nan):
+        if nan.any():
             warn_numerical(
                 f"{_FIELDS[name]} could not be evaluated in float64 at "
                 f"{int(nan.sum())} point(s) (the spectrum spans more than float64's range): "

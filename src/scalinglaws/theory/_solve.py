@@ -12,6 +12,7 @@ floor stays at SciPy 1.10.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -19,7 +20,14 @@ import numpy as np
 
 from .._validation import warn_numerical
 
-__all__ = ["Roots", "Minima", "bracketed_root", "golden_minimum", "warn_unconverged"]
+__all__ = [
+    "Roots",
+    "Minima",
+    "bracketed_root",
+    "newton_root",
+    "golden_minimum",
+    "warn_unconverged",
+]
 
 _EPS = np.finfo(np.float64).eps
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
@@ -46,7 +54,7 @@ def warn_unconverged(converged: np.ndarray, what: str, *, stacklevel: int = 4) -
     """One NumericalWarning if any problem did not converge (the values there are the best
     iterate, not a solution)."""
     bad = ~np.asarray(converged, dtype=bool)
-    if np.any(bad):
+    if bad.any():
         warn_numerical(
             f"{what} did not converge at {int(bad.sum())} of {bad.size} point(s); the values "
             "there are the last iterate. Check the inputs' scales, or report it as a bug.",
@@ -109,6 +117,98 @@ def bracketed_root(
         active[ia[done]] = False
     converged = ~active & np.isfinite(root)  # still active: maxiter ran out
     return Roots(root.reshape(np.shape(lower)), converged.reshape(np.shape(lower)))
+
+
+def newton_root(
+    func,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    start: np.ndarray | None = None,
+    xtol: float = 1e-15,
+    maxiter: int = 100,
+) -> Roots:
+    """Roots of an increasing ``f`` in ``[lower, upper]`` by Newton's method safeguarded by the
+    bracket: ``func(x, idx)`` returns ``(f, f')`` at points ``x`` of the problems ``idx``.
+
+    Each step is Newton's when it lands inside the current bracket and bisection otherwise, so
+    it converges like Newton's method near the root and never leaves the bracket. Stops when a
+    Newton step is below ``xtol + 4 eps |x|``.
+
+    Without ``start`` the endpoints are evaluated and the search starts at the midpoint (5–8
+    steps from a loose bracket here, against 20–40 for interpolation without derivatives); where
+    rounding leaves both endpoints on one side (the root lies within rounding of one of them) the
+    endpoint with the smaller ``|f|`` is returned. With ``start`` (a guess, clipped into the
+    bracket) the caller vouches for ``f(lower) <= 0 <= f(upper)`` and the endpoints are not
+    evaluated: from a guess within ~1e-2 of the root, 3–4 evaluations reach full precision.
+    """
+    a = np.array(lower, dtype=np.float64).ravel()
+    b = np.array(upper, dtype=np.float64).ravel()
+    if a.size == 1 and start is not None:  # a lone problem: the same steps on Python floats
+        return _newton_scalar(func, float(a[0]), float(b[0]), float(np.ravel(start)[0]),
+                              xtol, maxiter, np.shape(lower))
+    if start is None:
+        every = np.arange(a.size)
+        fa, _ = func(a, every)
+        fb, _ = func(b, every)
+        x = np.where(np.abs(fa) <= np.abs(fb), a, b)
+        active = (fa < 0) & (fb > 0)
+        x = np.where(active, 0.5 * (a + b), x)
+    else:
+        x = np.clip(np.array(start, dtype=np.float64).ravel(), a, b)
+        x = np.where(np.isfinite(x), x, 0.5 * (a + b))
+        active = b > a
+    for _ in range(maxiter):
+        ia = np.flatnonzero(active)
+        if ia.size == 0:
+            break
+        xi = x[ia]
+        f, df = func(xi, ia)
+        below = f < 0
+        a[ia] = np.where(below, xi, a[ia])
+        b[ia] = np.where(below, b[ia], xi)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = xi - f / df
+        # a Newton step that rounds onto the bracket's end is still a Newton step (the root is
+        # within rounding of it); only one that leaves the bracket, or is not finite, bisects
+        inside = np.isfinite(newton) & (newton >= a[ia]) & (newton <= b[ia])
+        new = np.where(f == 0, xi, np.where(inside, newton, 0.5 * (a[ia] + b[ia])))
+        x[ia] = new
+        tol = xtol + 4.0 * _EPS * np.abs(new)
+        done = (f == 0) | (inside & (np.abs(new - xi) <= tol)) | (b[ia] - a[ia] <= tol)
+        active[ia[done]] = False
+    converged = ~active & np.isfinite(x)
+    return Roots(x.reshape(np.shape(lower)), converged.reshape(np.shape(lower)))
+
+
+def _newton_scalar(func, a: float, b: float, x: float, xtol: float, maxiter: int, shape) -> Roots:
+    """:func:`newton_root` for one problem with a start (per-element numpy calls cost more than
+    the arithmetic here); the same iteration, step for step. ``func`` gets a numpy scalar and
+    the index 0."""
+    x = min(max(x, a), b) if math.isfinite(x) else 0.5 * (a + b)
+    active = b > a
+    for _ in range(maxiter):
+        if not active:
+            break
+        f_arr, df_arr = func(np.float64(x), 0)  # numpy scalars: cheaper than 1-element arrays
+        f, df = f_arr.item(), df_arr.item()
+        if f == 0.0:
+            active = False
+            break
+        if f < 0.0:
+            a = x
+        else:
+            b = x
+        newton = x - f / df if df != 0.0 else math.nan
+        inside = math.isfinite(newton) and a <= newton <= b
+        new = newton if inside else 0.5 * (a + b)
+        tol = xtol + 4.0 * _EPS * abs(new)
+        done = (inside and abs(new - x) <= tol) or (b - a <= tol)
+        x = new
+        if done:
+            active = False
+    converged = (not active) and math.isfinite(x)
+    return Roots(np.full(shape, x), np.full(shape, converged))
 
 
 def golden_minimum(

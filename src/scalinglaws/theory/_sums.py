@@ -49,6 +49,7 @@ v_I         ``shares``       w̄_I²/σ_w²
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,8 @@ COMPRESSED_ABOVE = 4_096
 _HEAD = 256
 _GAUSS_ORDER = 12
 _BLOCK = 1 << 20  # elements per temporary (points x nodes) block
+_TABLE_POINTS = 161  # t-grid of SpectralSums.df1_table (spacing <= 0.5 for M <= 1e9, α <= 2)
+_TABLE_BUDGET = 1 << 22  # build the table only if points x nodes stays below this (~10 ms)
 #: Levels below this are raised to it: float64 cannot resolve κ/λ₊ below it anyway.
 LEVEL_FLOOR = float(np.finfo(np.float64).tiny)
 
@@ -139,6 +142,39 @@ class SpectralSums:
             lk = lev[nodes]
             out[pts] += (lk / (lk + kappa_hat[pts, None])) @ w[nodes]
         return out
+
+    def df1_and_slope(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""df₁ at κ̂ and its derivative in log κ̂, :math:`-\sum_k \omega_k r_k (1 - r_k)` with
+        :math:`r = \ell/(\ell+\hat\kappa)` (the second factor formed as κ̂/(ℓ+κ̂): no
+        cancellation)."""
+        lev, w = self.levels, self.weights
+        if kappa_hat.size * lev.size <= _BLOCK:  # one block: no bookkeeping
+            k = np.reshape(kappa_hat, (-1, 1))
+            denom = lev + k
+            r = lev / denom
+            return r @ w, -((r * (k / denom)) @ w)
+        df1, slope = np.zeros(kappa_hat.size), np.zeros(kappa_hat.size)
+        for pts, nodes in _blocks(kappa_hat.size, lev.size):
+            lk = lev[nodes]
+            k = kappa_hat[pts, None]
+            denom = lk + k
+            r = lk / denom
+            df1[pts] += r @ w[nodes]
+            slope[pts] -= (r * (k / denom)) @ w[nodes]
+        return df1, slope
+
+    @functools.cached_property
+    def df1_table(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """df₁ on a fixed grid of ``t = log κ̂`` spanning the spectrum (``None`` where the grid
+        would cost more than a few milliseconds to build): root finders read their starting
+        points off it, so a lone call needs a few Newton steps instead of a search. Built once
+        per node set (the sums of a spec are cached, see :func:`spectral_sums`)."""
+        if self.n_nodes * _TABLE_POINTS > _TABLE_BUDGET:
+            return None
+        lo = float(np.log(self.smallest_level)) - 2.0
+        hi = float(np.log(self.trace_levels)) + 2.0
+        t = np.linspace(lo, hi, _TABLE_POINTS)
+        return t, self.df1_scaled(np.exp(t))
 
     def moments(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
         """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring."""
@@ -325,7 +361,23 @@ def _compressible(spec: ModelSpec) -> bool:
 
 
 def spectral_sums(spec: ModelSpec, method: str = "auto") -> SpectralSums:
-    """Exact or compressed sums for ``spec``; ``auto`` compresses power laws above M = 4096."""
+    """Exact or compressed sums for ``spec``; ``auto`` compresses power laws above M = 4096.
+
+    The nodes depend on the spec only, so the last few are kept (a spec is frozen and hashable):
+    optimizers and fits that call the theory point by point build them once.
+    """
+    try:
+        return _cached_sums(spec, method)
+    except TypeError:  # an unhashable spec (a user's activation object): no cache
+        return _build_sums(spec, method)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_sums(spec: ModelSpec, method: str) -> SpectralSums:
+    return _build_sums(spec, method)
+
+
+def _build_sums(spec: ModelSpec, method: str) -> SpectralSums:
     if method == "exact":
         return exact_sums(spec)
     if method == "compressed":

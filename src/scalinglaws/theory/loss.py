@@ -112,7 +112,7 @@ def _as_points(name: str, value: object, *, allow_zero: bool) -> np.ndarray:
     except (TypeError, ValueError):
         raise InputError(f"'{name}' must be {expectation}. Got {value!r:.60} instead.") from None
     ok = np.isfinite(arr) & ((arr >= 0) if allow_zero else (arr > 0))
-    if arr.size == 0 or not np.all(ok):
+    if arr.size == 0 or not ok.all():
         bad = arr[~ok].ravel()[0] if arr.size else value
         bad = bad.item() if isinstance(bad, np.generic) else bad
         raise InputError(f"'{name}' must be {expectation}. Got {bad!r} instead.")
