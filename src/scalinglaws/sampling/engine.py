@@ -183,18 +183,19 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer,
                 sol = solve_gram(gram, rhs, ridges, square=n == p)
             theta, cell_routes = sol.solutions, list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(
-                    features, targets, ridges, sol.ok, theta, cell_routes, p, n, outer
-                )
+                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n, outer)
             t0 = timer.add("solve", t0)
             yield i, j, theta, cell_routes
 
 
-def _fallback(features, targets, ridges, ok, theta, routes, p: int, n: int, outer: int):
+def _fallback(features, targets, ridges, sol, theta, routes, p: int, n: int, outer: int):
     """Recompute from the cell's own Φ the ridges the Gram route could not trust."""
-    bad = np.flatnonzero(~ok)
+    bad = np.flatnonzero(~sol.ok)
+    factors = [sol.factors[r] for r in bad] if sol.factors else None
     with threads_for(min(n, p), outer):
-        theta[:, :, bad], fixed = stable_readouts(features.block(p, n), targets[:p], ridges[bad])
+        theta[:, :, bad], fixed = stable_readouts(
+            features.block(p, n), targets[:p], ridges[bad], factors, dual=p < n
+        )
     for k, r in enumerate(bad):
         routes[r] = fixed[k]
     return theta
@@ -229,9 +230,7 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, o
             theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
             cell_routes = list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(
-                    features, targets, ridges, sol.ok, theta, cell_routes, p, n, outer
-                )
+                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n, outer)
             t0 = timer.add("solve", t0)
             yield i, j, theta, cell_routes
 

@@ -24,10 +24,12 @@ How it is solved (DESIGN.md practice 10), one system at a time:
   only when the Gram's reciprocal condition number is above :data:`GRAM_RCOND_MIN`; otherwise
   (at and near N = P, where squaring Φ would lose the small singular values, and in rank-deficient
   cells) it is computed from Φ itself: LU for square full-rank Φ, else a rank-revealing complete
-  orthogonal factorization (LAPACK ``gelsy``), both backward stable. Positive ridges the Gram
-  cannot resolve (condition above 1/GRAM_RCOND_MIN) go through a QR factorization of the
-  augmented matrix :math:`[\Phi; \sqrt\gamma I]` (or :math:`[\Phi^\top; \sqrt\gamma I]` in the
-  dual), whose condition is the square root of the Gram's.
+  orthogonal factorization (LAPACK ``gelsy``), both backward stable. Systems the Gram cannot
+  resolve (condition above 1/GRAM_RCOND_MIN) whose Cholesky factor exists are first refined with
+  residuals formed from Φ (the corrected semi-normal equations, O(n²) per step); positive ridges
+  where that does not converge go through a QR factorization of the augmented matrix
+  :math:`[\Phi; \sqrt\gamma I]` (or :math:`[\Phi^\top; \sqrt\gamma I]` in the dual), whose
+  condition is the square root of the Gram's.
 
 Every solution records its **route** (:data:`ROUTES`), so a caller can say how a number was
 computed. A ridge's solution depends only on the system and on that ridge (and on the route,
@@ -76,6 +78,7 @@ ROUTES = (
     "eigh",  # one eigendecomposition for all positive ridges
     "min-norm-lu",  # γ = 0, square full-rank Φ: LU of Φ
     "min-norm-gelsy",  # γ = 0: complete orthogonal factorization of Φ
+    "cholesky-refined",  # beyond the Gram's resolution: its factor, residuals from Φ
     "qr-augmented",  # γ > 0 beyond the Gram's resolution: QR of [Φ; √γ I]
 )
 
@@ -92,11 +95,15 @@ class GramSolution:
         False where the Gram route cannot be trusted (the caller recomputes from Φ).
     routes : tuple of str
         Per ridge, the route taken (``""`` where not ok).
+    factors : tuple of ndarray or None
+        Per ridge that is not ok, the float64 Cholesky factor of G + γI if it exists (for
+        :func:`~scalinglaws.sampling.stable.refined_ridge`); None elsewhere.
     """
 
     solutions: np.ndarray
     ok: np.ndarray
     routes: tuple[str, ...]
+    factors: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,9 @@ def solve_ridge(features: np.ndarray, targets: np.ndarray, ridges) -> RidgeFit:
     routes = list(sol.routes)
     if not sol.ok.all():
         bad = np.flatnonzero(~sol.ok)
-        fixed, fixed_routes = stable_readouts(phi, y, gammas[bad])
+        fixed, fixed_routes = stable_readouts(
+            phi, y, gammas[bad], [sol.factors[i] for i in bad], dual=n_features > n_samples
+        )
         theta[:, :, bad] = fixed
         for k, r in enumerate(bad):
             routes[r] = fixed_routes[k]
@@ -243,6 +252,7 @@ def solve_gram(
     if positive.size >= EIGH_MIN_RIDGES:
         _eigh_solve(gram, rhs, ridges, positive, out, ok, routes)
         todo = np.flatnonzero(ridges == 0)
+    factors: list = [None] * ridges.size
     trace = float(np.sum(np.diag(gram)))
     for i in todo:
         gamma = float(ridges[i])
@@ -259,10 +269,11 @@ def solve_gram(
         if gamma < 10 * GRAM_RCOND_MIN * (trace + gamma):
             rcond, _ = sla.lapack.dpocon(factor, _upper_norm1(gram) + gamma, uplo="U")
             if not rcond > GRAM_RCOND_MIN:
+                factors[i] = factor
                 continue
         out[:, :, i] = sla.lapack.dpotrs(factor, rhs, lower=0)[0]
         ok[i], routes[i] = True, "cholesky"
-    return GramSolution(out, ok, tuple(routes))
+    return GramSolution(out, ok, tuple(routes), tuple(factors))
 
 
 def _eigh_solve(gram, rhs, ridges, positive, out, ok, routes) -> None:

@@ -5,7 +5,10 @@ The fallbacks of :mod:`scalinglaws.sampling.ridge` (which owns them: callers use
 
 - γ = 0 — the minimum-norm interpolator :math:`\Phi^+ Y`: LU of a square full-rank Φ (checked by
   its condition estimate), else a complete orthogonal factorization (LAPACK ``gelsy``);
-- γ > 0 beyond the Gram's resolution — least squares on the augmented matrix
+- beyond the Gram's resolution, when its Cholesky factor R exists — the corrected semi-normal
+  equations (:func:`refined_ridge`): the Gram solution refined with residuals formed from Φ,
+  O(n²) per step instead of O(n³);
+- γ > 0 where that does not converge — least squares on the augmented matrix
   :math:`[\Phi; \sqrt\gamma I]` by Householder QR, whose condition is the square root of the
   Gram's;
 - :func:`svd_ridge`, the slow reference route used in tests.
@@ -18,15 +21,29 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.linalg as sla
 
-__all__ = ["stable_readouts", "augmented_ridge", "min_norm_solve", "svd_ridge"]
+__all__ = ["stable_readouts", "refined_ridge", "augmented_ridge", "min_norm_solve", "svd_ridge"]
+
+#: Refinement steps :func:`refined_ridge` tries before giving up.
+REFINE_STEPS = 6
+#: Largest contraction of successive corrections accepted as convergence (then the error left is
+#: below ρ/(1-ρ) times the last correction).
+REFINE_CONTRACTION = 0.05
+#: Largest last correction, relative to the solution, accepted as convergence.
+REFINE_RTOL = 1e-10
 
 
 def stable_readouts(
-    features: np.ndarray, targets: np.ndarray, ridges: np.ndarray
+    features: np.ndarray,
+    targets: np.ndarray,
+    ridges: np.ndarray,
+    factors: Sequence[np.ndarray | None] | None = None,
+    *,
+    dual: bool = False,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Readouts from Φ itself, for ridges the Gram route could not trust.
 
-    Minimum norm (:func:`min_norm_solve`) for γ = 0; for γ > 0 the least-squares problem
+    Where the Gram's Cholesky factor is given, :func:`refined_ridge` first; then minimum norm
+    (:func:`min_norm_solve`) for γ = 0 and for γ > 0 the least-squares problem
     :func:`augmented_ridge`, backward stable in Φ (its condition is √cond(G + γI)).
 
     Parameters
@@ -34,6 +51,10 @@ def stable_readouts(
     features : ndarray of shape (n_samples, n_features)
     targets : ndarray of shape (n_samples, n_targets)
     ridges : ndarray of shape (n_ridges,)
+    factors : sequence of ndarray or None, optional
+        Per ridge, the upper Cholesky factor of the Gram plus γI (or None).
+    dual : bool
+        Whether the factors are of ΦΦᵀ + γI (else ΦᵀΦ + γI).
 
     Returns
     -------
@@ -43,16 +64,87 @@ def stable_readouts(
     y = np.asarray(targets, dtype=np.float64).reshape(features.shape[0], -1)
     out = np.empty((features.shape[1], y.shape[1], ridges.size))
     routes = [""] * ridges.size
-    zero = ridges == 0
+    todo = np.ones(ridges.size, dtype=bool)
+    for i, factor in enumerate(factors or ()):
+        if factor is not None:
+            theta = refined_ridge(features, y, float(ridges[i]), factor, dual=dual)
+            if theta is not None:
+                out[:, :, i], routes[i], todo[i] = theta, "cholesky-refined", False
+    zero = todo & (ridges == 0)
     if zero.any():
         theta, route = _min_norm(features, y)
         out[:, :, zero] = theta[:, :, None]
         for i in np.flatnonzero(zero):
             routes[i] = route
-    for i in np.flatnonzero(~zero):
+    for i in np.flatnonzero(todo & (ridges != 0)):
         out[:, :, i] = augmented_ridge(features, y, float(ridges[i]))
         routes[i] = "qr-augmented"
     return out, tuple(routes)
+
+
+def refined_ridge(
+    features: np.ndarray, targets: np.ndarray, ridge: float, factor: np.ndarray, *, dual: bool
+) -> np.ndarray | None:
+    r"""The ridge readout from the Gram's Cholesky factor, refined with residuals from Φ.
+
+    With A = Φ (primal: unknown θ, right side c = AᵀY) or A = Φᵀ (dual: unknown α, c = Y,
+    θ = Φᵀα), the corrected semi-normal equations (Björck) start from the Gram solution
+    :math:`z_0 = R^{-1}R^{-	op}c` and repeat
+
+    .. math:: r_k = c - A^	op(A z_k) - \gamma z_k, \qquad z_{k+1} = z_k + R^{-1}R^{-	op} r_k,
+
+    the primal residual formed as :math:`A^	op(Y - A	heta) - \gamma	heta` (the least-squares
+    residual Y − Φθ is where the Gram loses accuracy). Since RᵀR is G + γI up to the rounding
+    of forming and factoring G, each step contracts the error by about eps·cond(G + γI), so two
+    or three steps reach the accuracy of a backward-stable solver where cond(G + γI) ≪ 1/eps,
+    at O(n·max(N, P)) per step instead of the O(n²·(N + P)) of a QR factorization.
+
+    Converged when a correction is at most :data:`REFINE_RTOL` of the solution and at most
+    :data:`REFINE_CONTRACTION` of the one before (the error left is then below 6 % of the last
+    correction); ``None`` after :data:`REFINE_STEPS` steps without that (the caller falls back
+    to a factorization of Φ).
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+    targets : ndarray of shape (n_samples, n_targets)
+    ridge : float
+        γ ≥ 0.
+    factor : ndarray of shape (n, n)
+        Upper Cholesky factor R of G + γI, G = ΦᵀΦ (n = N) or, if ``dual``, ΦΦᵀ (n = P).
+    dual : bool
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_targets), or None
+    """
+    phi = np.asarray(features, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64).reshape(phi.shape[0], -1)
+
+    def solve(rhs):
+        return sla.lapack.dpotrs(factor, rhs, lower=0)[0]
+
+    if dual:
+        def residual(z):
+            return y - phi @ (phi.T @ z) - ridge * z
+        z = solve(y)
+    else:
+        def residual(z):
+            return phi.T @ (y - phi @ z) - ridge * z
+        z = solve(phi.T @ y)
+    previous = np.inf  # no contraction measured yet: the first step is never accepted
+    for _ in range(REFINE_STEPS):
+        step = solve(residual(z))
+        z = z + step
+        size = float(np.max(np.abs(step)))
+        if not np.isfinite(size):
+            return None
+        scale = float(np.max(np.abs(z)))
+        # two steps at least: the contraction is measured, not assumed
+        if size == 0 or (size <= REFINE_RTOL * scale and size <= REFINE_CONTRACTION * previous):
+            return phi.T @ z if dual else z
+        previous = size
+    return None
 
 
 def augmented_ridge(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
