@@ -29,7 +29,7 @@ warnings.simplefilter("ignore")
 try:
     from scalinglaws.bridges import make_task, simulate_realdata
 except ImportError:
-    from scalinglaws.bridges.realdata import make_task, simulate_realdata
+    from scalinglaws.realdata import make_task, simulate_realdata
 args = json.loads(sys.argv[1])
 task = make_task(args.pop("dataset"), max_samples=args.pop("max_samples"))
 start = time.perf_counter()
