@@ -374,7 +374,10 @@ def spectral_sums(spec: ModelSpec, method: str = "auto") -> SpectralSums:
 
 @functools.lru_cache(maxsize=16)
 def _cached_sums(spec: ModelSpec, method: str) -> SpectralSums:
-    return _build_sums(spec, method)
+    sums = _build_sums(spec, method)
+    for array in (sums.levels, sums.shares, sums.weights):
+        array.flags.writeable = False  # shared between calls: nobody may change them
+    return sums
 
 
 def _build_sums(spec: ModelSpec, method: str) -> SpectralSums:
