@@ -1,10 +1,12 @@
-"""BLAS thread counts chosen per stage by problem size (threadpoolctl).
+"""BLAS thread counts (threadpoolctl): the engine's BLAS calls run on one thread.
 
 Small products and factorizations run faster on one thread than on several, and on a busy
-machine a multithreaded BLAS call on a small matrix can be ten times slower than on one thread
-(measured: a 256³ product at 78 GFlop/s on one thread, 14.5 GFlop/s on two beside another
-process). The engine therefore computes its fixed-shape tiles with one BLAS thread and leaves
-large factorizations (:data:`LARGE`) to the BLAS's own thread count.
+machine a multithreaded BLAS call can be ten times slower than on one thread (measured: a 256³
+product at 78 GFlop/s on one thread, 14.5 GFlop/s on two beside another process; the grid's
+solve stage 0.5 s quiet, 9-20 s beside a neighbour). The engine therefore makes every call on one
+thread and takes its parallelism from running independent calls side by side
+(:mod:`scalinglaws.sampling._parallel`), as many as the BLAS would have used threads
+(:func:`parallel_workers`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from __future__ import annotations
 import contextlib
 import functools
 
-__all__ = ["LARGE", "current_threads", "single_threaded", "threads_for"]
+from ._parallel import available_cores
 
-#: Matrix order from which a factorization keeps the BLAS's own thread count.
-LARGE = 1024
+__all__ = ["current_threads", "parallel_workers", "single_threaded"]
 
 
 @functools.cache
@@ -38,7 +39,8 @@ def current_threads() -> int:
     return max(counts, default=1)
 
 
-def threads_for(order: int, outer: int):
-    """A context for a factorization of ``order``: one thread below :data:`LARGE`, else ``outer``
-    (the count in effect where the caller started, e.g. 1 inside a study unit)."""
-    return _controller().limit(limits=1 if order < LARGE else outer, user_api="blas")
+def parallel_workers() -> int:
+    """Workers for the engine's pool: the BLAS thread count in effect where the caller starts
+    (so ``OPENBLAS_NUM_THREADS=1``, ``threadpoolctl`` limits and a study unit's one thread are
+    honoured), at most the cores this process may use."""
+    return max(1, min(current_threads(), available_cores()))

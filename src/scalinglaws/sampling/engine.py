@@ -47,7 +47,8 @@ import numpy as np
 
 from .._timer import StageTimer
 from ..results import Grid
-from ._blas import current_threads, single_threaded, threads_for
+from ._blas import parallel_workers, single_threaded
+from ._parallel import ordered_imap, ordered_map
 from .ridge import solve_gram, stable_readouts
 from .tiles import TiledMatrix
 
@@ -95,20 +96,24 @@ def run_engine(
     values: dict[str, np.ndarray] = {}
     routes: Counter = Counter()
     pending: dict[int, list] = {i: [] for i in range(len(grid.n_features))}
-    outer = current_threads()
-    with single_threaded():  # tiles and per-cell products are small calls (see sampling._blas)
-        primal = _primal_cells(features, targets, grid, timer, outer)
-        dual = _dual_cells(features, targets, grid, timer, outer)
+    workers = parallel_workers()
+    with single_threaded():  # one-thread BLAS calls, side by side (see sampling._parallel)
+        primal = _primal_cells(features, targets, grid, timer, workers)
+        dual = _dual_cells(features, targets, grid, timer, workers)
         for i, j, theta, cell_routes in (*primal, *dual):
             routes.update(cell_routes)
             pending[i].append((j, theta))
             if on_cell is not None:
                 on_cell()
         for i, items in pending.items():  # one pass per N over what the evaluator caches for N
-            for j, theta in items:
-                t0 = time.perf_counter()
-                out = evaluate(theta, grid.n_features[i], grid.n_samples[j])
-                timer.add("loss", t0)
+            t0 = time.perf_counter()
+
+            def one(item, n=grid.n_features[i]):
+                return evaluate(item[1], n, grid.n_samples[item[0]])
+
+            outs = ordered_map(one, items, workers)
+            timer.add("loss", t0)
+            for (j, _), out in zip(items, outs, strict=True):
                 for name, value in out.items():
                     values.setdefault(name, np.full(shape, np.nan))[i, j] = value
     return EngineResult(values, routes)
@@ -122,6 +127,8 @@ class _RunningGram:
     """
 
     def __init__(self, product, n_tiles: int, t: int, rhs_width: int | None) -> None:
+        # ``product`` writes tile (a, b) of the Gram from its own products only: the pairs run
+        # side by side (see _tile_pairs)
         self._product = product
         self._gram = np.zeros((n_tiles, n_tiles, t, t))
         self._rhs = None if rhs_width is None else np.zeros((n_tiles, t, rhs_width))
@@ -151,7 +158,12 @@ def _assemble(tiles: np.ndarray, n: int) -> np.ndarray:
     return np.asfortranarray(full[:n, :n])
 
 
-def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, outer: int):
+def _tile_pairs(k: int) -> list[tuple[int, int]]:
+    """The upper tiles (a, b), a <= b < k, of a k × k tiled Gram."""
+    return [(a, b) for a in range(k) for b in range(a, k)]
+
+
+def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, workers: int):
     """Cells with N ≤ P from one running Gram ΦᵀΦ over the first P rows, grown in P."""
     cols = max((n for n in grid.n_features if n <= grid.n_samples[-1]), default=0)
     if cols == 0:
@@ -164,10 +176,14 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer,
         y = targets[block * t : (block + 1) * t].copy()
         y[keep:] = 0.0
         row = [features.row_tile(block, a, keep=keep) for a in range(gram.shape[0])]
-        for a in range(gram.shape[0]):
-            for b in range(a, gram.shape[0]):
-                gram[a, b] += row[a].T @ row[b]
-            rhs[a] += row[a].T @ y
+
+        def add(pair: tuple[int, int]) -> None:
+            a, b = pair
+            gram[a, b] += row[a].T @ row[b]
+            if a == b:
+                rhs[a] += row[a].T @ y
+
+        ordered_map(add, _tile_pairs(gram.shape[0]), workers)
 
     running = _RunningGram(product, n_tiles, t, width)
     for j, p in enumerate(grid.n_samples):
@@ -175,33 +191,34 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer,
         sizes = [n for n in grid.n_features if n <= p]
         gram_tiles, rhs_tiles = running.at(p, -(-sizes[-1] // t) if sizes else 0)
         t0 = timer.add("gram", t0)
-        for n in sizes:
-            i = grid.n_features.index(n)
+
+        def cell(n: int, p=p, gram_tiles=gram_tiles, rhs_tiles=rhs_tiles):
             gram = _assemble(gram_tiles, n)
             rhs = rhs_tiles.reshape(-1, width)[:n]
-            with threads_for(n, outer):
-                sol = solve_gram(gram, rhs, ridges, square=n == p)
+            sol = solve_gram(gram, rhs, ridges, square=n == p)
             theta, cell_routes = sol.solutions, list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n, outer)
-            t0 = timer.add("solve", t0)
-            yield i, j, theta, cell_routes
+                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n)
+            return theta, cell_routes
+
+        for n, (theta, cell_routes) in zip(sizes, ordered_imap(cell, sizes, workers), strict=True):
+            yield grid.n_features.index(n), j, theta, cell_routes
+        timer.add("solve", t0)
 
 
-def _fallback(features, targets, ridges, sol, theta, routes, p: int, n: int, outer: int):
+def _fallback(features, targets, ridges, sol, theta, routes, p: int, n: int):
     """Recompute from the cell's own Φ the ridges the Gram route could not trust."""
     bad = np.flatnonzero(~sol.ok)
     factors = [sol.factors[r] for r in bad] if sol.factors else None
-    with threads_for(min(n, p), outer):
-        theta[:, :, bad], fixed = stable_readouts(
-            features.block(p, n), targets[:p], ridges[bad], factors, dual=p < n
-        )
+    theta[:, :, bad], fixed = stable_readouts(
+        features.block(p, n), targets[:p], ridges[bad], factors, dual=p < n
+    )
     for k, r in enumerate(bad):
         routes[r] = fixed[k]
     return theta
 
 
-def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, outer: int):
+def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, workers: int):
     """Cells with P < N from one running Gram ΦΦᵀ over the first N columns, grown in N."""
     rows = max((p for p in grid.n_samples if p < grid.n_features[-1]), default=0)
     if rows == 0:
@@ -211,9 +228,12 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, o
 
     def product(block: int, keep: int, gram, rhs) -> None:
         col = [features.col_tile(a, block, keep=keep) for a in range(gram.shape[0])]
-        for a in range(gram.shape[0]):
-            for b in range(a, gram.shape[0]):
-                gram[a, b] += col[a] @ col[b].T
+
+        def add(pair: tuple[int, int]) -> None:
+            a, b = pair
+            gram[a, b] += col[a] @ col[b].T
+
+        ordered_map(add, _tile_pairs(gram.shape[0]), workers)
 
     running = _RunningGram(product, n_tiles, t, None)
     for i, n in enumerate(grid.n_features):
@@ -223,16 +243,18 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, o
             continue
         gram_tiles, _ = running.at(n, -(-sizes[-1] // t))
         t0 = timer.add("gram", t0)
-        for p in sizes:
-            j = grid.n_samples.index(p)
-            with threads_for(p, outer):
-                sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
+
+        def cell(p: int, n=n, gram_tiles=gram_tiles):
+            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
             theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
             cell_routes = list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n, outer)
-            t0 = timer.add("solve", t0)
-            yield i, j, theta, cell_routes
+                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n)
+            return theta, cell_routes
+
+        for p, (theta, cell_routes) in zip(sizes, ordered_imap(cell, sizes, workers), strict=True):
+            yield i, grid.n_samples.index(p), theta, cell_routes
+        timer.add("solve", t0)
 
 
 def _dual_readouts(features: TiledMatrix, alpha: np.ndarray, p: int, n: int) -> np.ndarray:

@@ -27,6 +27,7 @@ n_test     ``n_test``        held-out points
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -61,12 +62,15 @@ def moment_exact(moments, noise_var: float) -> Evaluator:
     2\theta^\top b
     + E[f_*^2]`, with K's leading N × N block assembled once per N."""
     cache: dict[int, np.ndarray] = {}
+    lock = threading.Lock()  # the engine evaluates the cells of one N side by side
 
     def evaluate(theta: np.ndarray, n: int, p: int) -> dict[str, np.ndarray]:
-        if n not in cache:
-            cache.clear()
-            cache[n] = moments.kernel.block(n, n)
-        kernel, b = cache[n], moments.target_cov[:n]
+        with lock:
+            if n not in cache:
+                cache.clear()
+                cache[n] = moments.kernel.block(n, n)
+            kernel = cache[n]
+        b = moments.target_cov[:n]
         excess = np.empty(theta.shape[2])
         for r in range(theta.shape[2]):
             th = np.ascontiguousarray(theta[:, 0, r])

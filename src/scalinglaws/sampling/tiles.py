@@ -29,7 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._blas import single_threaded
+from ._blas import parallel_workers, single_threaded
+from ._parallel import ordered_imap
 
 __all__ = ["tile_size", "padded", "PaddedRows", "TiledMatrix", "tiled_products"]
 
@@ -138,14 +139,19 @@ def tiled_products(
     if right.t != t or left.data.shape[1] != right.data.shape[1]:
         raise ValueError("tiled_products needs operands with the same tile size and inner size")
     out = np.empty((left.n_tiles, right.n_tiles, t, t))
-    with single_threaded():
-        for c in range(right.n_tiles):
-            r_tile = right.tile(c)
-            for r in range(left.n_tiles):
-                np.matmul(left.tile(r), r_tile.T, out=out[r, c])
-                if transform is not None:
-                    out[r, c] = transform(out[r, c])
-                if on_tile is not None:
+
+    def column(c: int) -> None:
+        r_tile = right.tile(c)
+        for r in range(left.n_tiles):
+            np.matmul(left.tile(r), r_tile.T, out=out[r, c])
+            if transform is not None:
+                out[r, c] = transform(out[r, c])
+
+    workers = parallel_workers()
+    with single_threaded():  # one-thread products, columns side by side (sampling._parallel)
+        for _ in ordered_imap(column, range(right.n_tiles), workers):
+            if on_tile is not None:
+                for _ in range(left.n_tiles):
                     on_tile()
     _zero_beyond(out, left.rows, right.rows)
     return TiledMatrix(out, left.rows, right.rows)
