@@ -107,8 +107,9 @@ def solve_log_kappa(sums: SpectralSums, nf, ns, log_gh, t0, start=None) -> np.nd
 
 
 def _table_residual(sums: SpectralSums, nf, ns, log_gh):
-    """The ridge equation's residual on ``sums.df1_table``'s grid, ``(t_grid, df1_grid, res)``
-    with ``res`` of shape (points, grid), or ``None`` (no table, or too many points)."""
+    """The ridge equation's residual on ``sums.df1_table``'s grid, ``(t_grid, below, res)``
+    with ``res`` of shape (points, grid) and ``below`` the root of the equation with df₁ frozen
+    at the table's bottom (NaN where that has none), or ``None`` (no table, too many points)."""
     table = sums.df1_table
     if table is None or nf.size * table[0].size > 1 << 22:
         return None
@@ -117,28 +118,40 @@ def _table_residual(sums: SpectralSums, nf, ns, log_gh):
         res = (1.0 - df1_grid / nf[:, None]) * (1.0 - df1_grid / ns[:, None]) - np.exp(
             np.minimum(log_gh[:, None] - t_grid, 700.0)
         )
-    return t_grid, df1_grid, res
+        shrink = (1.0 - df1_grid[0] / nf) * (1.0 - df1_grid[0] / ns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        below = np.where(shrink > 0, log_gh - np.log(np.where(shrink > 0, shrink, 1.0)), np.nan)
+    return t_grid, below, res
 
 
-def _first_crossing(t_grid, res, lo, hi) -> np.ndarray:
-    """Per row, the linear interpolation of ``res``'s first sign change between two grid points
-    inside ``(lo, hi)``; the bracket's midpoint where there is none."""
+def _first_crossing(t_grid, res, lo, hi, below) -> np.ndarray:
+    """Per row, a guess for the root of the increasing residual ``res`` in ``(lo, hi)``: linear
+    interpolation at its first sign change between two grid points inside the bracket; the
+    bracket's top where the residual is still negative at the last grid point inside (past the
+    table's top the ridge term dominates, and ``hi`` is within a few percent of the root); where
+    the first grid point inside is already positive, ``below`` (the root if df₁ kept its value
+    at the table's bottom; N, P > M put it there), clipped into the bracket."""
     inside = (t_grid > lo[:, None]) & (t_grid < hi[:, None])
     res = np.where(inside, res, np.where(t_grid <= lo[:, None], -1.0, 1.0))
     j = np.argmax(res > 0, axis=1)  # first grid point past the root (res > 0 somewhere: hi)
     rows = np.arange(res.shape[0])
     jm = np.maximum(j - 1, 0)
-    ok = (j > 0) & inside[rows, j] & inside[rows, jm]
+    both = (j > 0) & inside[rows, j] & inside[rows, jm]
     r0, r1 = res[rows, jm], res[rows, j]
     with np.errstate(divide="ignore", invalid="ignore"):
         guess = t_grid[jm] + (t_grid[j] - t_grid[jm]) * (-r0 / (r1 - r0))
-    return np.where(ok & np.isfinite(guess), guess, 0.5 * (lo + hi))
+    beyond = ~inside[rows, j]  # no grid point inside past the root: it lies above the table
+    first_inside = inside[rows, j] & ~both  # the root lies between lo and the grid point j
+    guess = np.where(beyond, hi, guess)
+    below = np.clip(np.where(np.isfinite(below), below, 0.5 * (lo + t_grid[j])), lo, t_grid[j])
+    guess = np.where(first_inside, below, guess)
+    return np.where(np.isfinite(guess), guess, 0.5 * (lo + hi))
 
 
 def _ridge_start(sums: SpectralSums, nf, ns, log_gh, lo, hi) -> np.ndarray | None:
     """A guess for :func:`solve_log_kappa` read off ``sums.df1_table`` (``None`` without one)."""
     tab = _table_residual(sums, nf, ns, log_gh)
-    return None if tab is None else _first_crossing(tab[0], tab[2], lo, hi)
+    return None if tab is None else _first_crossing(tab[0], tab[2], lo, hi, tab[1])
 
 
 def _table_lower_bound(sums: SpectralSums, nf, ns, log_gh):
@@ -149,14 +162,14 @@ def _table_lower_bound(sums: SpectralSums, nf, ns, log_gh):
     tab = _table_residual(sums, nf, ns, log_gh)
     if tab is None:
         return None
-    t_grid, df1_grid, res = tab
-    past = df1_grid < np.minimum(nf, ns)[:, None]
+    t_grid, below, res = tab
+    past = sums.df1_table[1] < np.minimum(nf, ns)[:, None]
     j = np.argmax(past, axis=1)  # the grid's top has df₁ < e⁻² < 1: always found
     rows = np.arange(nf.size)
     bound = np.where(res[rows, j] <= 0, t_grid[j], np.nan)
     lo = np.maximum(np.where(np.isnan(bound), -np.inf, bound), log_gh)
     hi = _upper(sums, nf, ns, log_gh)
-    return bound, _first_crossing(t_grid, res, lo, hi)
+    return bound, _first_crossing(t_grid, res, lo, hi, below)
 
 
 def _upper(sums: SpectralSums, nf, ns, log_gh) -> np.ndarray:
