@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from baseline_percell import baseline
 from scalinglaws import ModelSpec, Spectrum
 from scalinglaws.sampling.simulate import StageTimer, simulate
 
@@ -62,33 +63,6 @@ def stage_flops(sizes: list[int], latent_dim: int, n_ridges: int) -> dict[str, f
         solve += n_ridges * top**3 / 3.0
     flops["solve"] = solve
     return flops
-
-
-def baseline(spec: ModelSpec, sizes, ridges, n_seeds: int, n_test: int = 10_000) -> np.ndarray:
-    """Plain per-cell Monte-Carlo: returns the mean test MSE of shape (N, P, ridge)."""
-    m = spec.latent_dim
-    sqrt_lam = np.sqrt(spec.spectrum.eigenvalues)
-    out = np.zeros((len(sizes), len(sizes), len(ridges)))
-    for seed in range(n_seeds):
-        for i, n in enumerate(sizes):
-            for j, p in enumerate(sizes):
-                rng = np.random.default_rng([seed, i, j])
-                w = rng.standard_normal(m) / np.sqrt(m)
-                u = rng.standard_normal((n, m)) / np.sqrt(m)
-                x = rng.standard_normal((p, m)) * sqrt_lam
-                y = x @ w
-                phi = x @ u.T
-                x_test = rng.standard_normal((n_test, m)) * sqrt_lam
-                phi_test, y_test = x_test @ u.T, x_test @ w
-                for r, gamma in enumerate(ridges):
-                    if gamma == 0:
-                        theta = np.linalg.lstsq(phi, y, rcond=None)[0]
-                    elif n <= p:
-                        theta = np.linalg.solve(phi.T @ phi + gamma * np.eye(n), phi.T @ y)
-                    else:
-                        theta = phi.T @ np.linalg.solve(phi @ phi.T + gamma * np.eye(p), y)
-                    out[i, j, r] += np.mean((phi_test @ theta - y_test) ** 2) / n_seeds
-    return out
 
 
 def main() -> None:
@@ -144,7 +118,7 @@ def main() -> None:
         )
 
     t = time.perf_counter()
-    base = baseline(spec, sizes, ridges, base_seeds)
+    base = baseline(spec.spectrum.eigenvalues, sizes, ridges, base_seeds)
     base_s = time.perf_counter() - t
     base_scaled = base_s * n_seeds / base_seeds
     note = (
