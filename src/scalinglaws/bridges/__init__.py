@@ -6,6 +6,7 @@ module             what it holds
 ``equivalence``    Gaussian equivalence for any activation and teacher: one level
                    (a given draw of the features) and two levels (averaged)
 ``realdata``       random-feature regression on real datasets and its theory
+``tasks``          real regression tasks (inputs, targets) and their per-seed splits
 =================  ==============================================================
 """
 

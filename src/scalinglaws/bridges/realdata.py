@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.linalg as sla
@@ -60,13 +59,11 @@ from .._memory import check_memory
 from .._timer import StageTimer
 from .._validation import (
     InputError,
-    check_choice,
     check_float_list,
     check_int_list,
     check_positive_float,
     check_positive_int,
 )
-from ..datasets import Dataset, load_dataset
 from ..model.activations import Activation, get_activation
 from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
@@ -74,14 +71,15 @@ from ..model.streams import (
     Stream,
     as_seed_sequence,
     child_sequence,
-    generator,
 )
 from ..results import GRID_DIMS, Grid, build_dataset, summarize
+from ..sampling.engine import run_engine
 from ..sampling.features import random_projection
 from ..sampling.losses import column_panels, held_out
 from ..sampling.tiles import PaddedRows, tile_size, tiled_products
 from ..theory import _cost, theory_loss
 from ..theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
+from .tasks import TARGETS, RegressionTask, Split, default_n_test, make_task, split_task
 
 __all__ = [
     "TARGETS",
@@ -96,104 +94,8 @@ __all__ = [
     "loss_exponent",
 ]
 
-TARGETS = ("onehot", "center")
 #: Eigenvalues below this fraction of the largest are dropped from measured spectra (null space).
 RANK_RTOL = 1e-10
-
-
-@dataclass(frozen=True)
-class RegressionTask:
-    """Inputs and targets of a real regression problem.
-
-    Attributes
-    ----------
-    name : str
-        ``"<dataset>/<target>"``.
-    inputs : ndarray of shape (n_total, n_dims)
-    targets : ndarray of shape (n_total, n_outputs)
-        One-hot labels or the regression target (not yet centered).
-    """
-
-    name: str
-    inputs: np.ndarray
-    targets: np.ndarray
-
-
-def make_task(
-    dataset: str | Dataset, target: str = "onehot", *, max_samples: int | None = None, **options
-) -> RegressionTask:
-    """Build a :class:`RegressionTask` from a dataset (name: ``options`` go to the loader).
-
-    ``max_samples`` keeps the first rows of the dataset (a fixed subset, before any split).
-    """
-    data = load_dataset(dataset, **options) if isinstance(dataset, str) else dataset
-    target = check_choice("target", target, TARGETS)
-    keep = None if max_samples is None else check_positive_int("max_samples", max_samples)
-    x = np.asarray(data.inputs[:keep], dtype=np.float64)
-    data = replace(data, targets=None if data.targets is None else data.targets[:keep])
-    if target == "onehot":
-        if data.targets is None:
-            raise InputError(
-                f"'target' must be 'center' for dataset '{data.name}', which has no class "
-                "labels. Got 'onehot' instead."
-            )
-        classes, labels = np.unique(data.targets, return_inverse=True)
-        y = np.zeros((labels.size, classes.size))
-        y[np.arange(labels.size), labels] = 1.0
-        return RegressionTask(f"{data.name}/onehot", x, y)
-    side = int(round(np.sqrt(x.shape[1])))
-    col = (side // 2) * side + side // 2 if side * side == x.shape[1] else x.shape[1] // 2
-    return RegressionTask(f"{data.name}/center", np.delete(x, col, axis=1), x[:, col : col + 1])
-
-
-@dataclass(frozen=True)
-class Split:
-    """One seed's split: standardized pool and test inputs, centered targets.
-
-    ``pool_inputs`` (n_pool, D) and ``pool_targets`` (n_pool, C) in permutation order (the first P
-    rows are the training set of size P); ``test_inputs`` (n_test, D), ``test_targets`` (n_test,
-    C); ``pool_index`` and ``test_index`` are the rows of the task (disjoint).
-    """
-
-    pool_inputs: np.ndarray
-    pool_targets: np.ndarray
-    test_inputs: np.ndarray
-    test_targets: np.ndarray
-    pool_index: np.ndarray
-    test_index: np.ndarray
-
-
-def _default_n_test(n_total: int) -> int:
-    return int(min(max(n_total // 10, 1), 10_000))
-
-
-def split_task(task: RegressionTask, n_test: int | None, seq: np.random.SeedSequence) -> Split:
-    r"""Permute, split and standardize with pool statistics (module docstring).
-
-    .. math:: x \mapsto (x - \bar x_p)\big/\sqrt{\overline{\|x - \bar x_p\|^2}_p/D},
-              \qquad y \mapsto y - \bar y_p \qquad (\bar\cdot_p: \text{pool averages})
-    """
-    n_total = task.inputs.shape[0]
-    n_test = _default_n_test(n_total) if n_test is None else check_positive_int("n_test", n_test)
-    if n_test > n_total - 2:
-        raise InputError(f"'n_test' must be at most {n_total - 2}. Got {n_test} instead.")
-    gen = generator(child_sequence(seq, Stream.SPLIT))
-    perm = gen.permutation(n_total)
-    pool, test = perm[: n_total - n_test], perm[n_total - n_test :]
-    mean = task.inputs[pool].mean(axis=0)
-    centered = task.inputs[pool] - mean
-    scale = np.sqrt(np.mean(np.sum(centered * centered, axis=1)) / task.inputs.shape[1])
-    if not scale > 0:
-        raise InputError("'inputs' must not be constant. Got zero variance in every column.")
-    y_mean = task.targets[pool].mean(axis=0)
-    return Split(
-        pool_inputs=centered / scale,
-        pool_targets=task.targets[pool] - y_mean,
-        test_inputs=(task.inputs[test] - mean) / scale,
-        test_targets=task.targets[test] - y_mean,
-        pool_index=pool,
-        test_index=test,
-    )
 
 
 def _features(x: np.ndarray, u: np.ndarray, act: Activation) -> np.ndarray:
@@ -208,8 +110,6 @@ def _seed_cells(task: RegressionTask, split: Split, grid: Grid, act, feature_var
     (:mod:`scalinglaws.sampling.tiles`); the engine solves every cell from running Grams with one
     factorization per cell and ridge, for all C target columns at once.
     """
-    from ..sampling.engine import run_engine
-
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
     d = task.inputs.shape[1]
     t = tile_size(d)
@@ -267,7 +167,7 @@ def simulate_realdata(
     feature_var = check_positive_float("feature_var", feature_var)
     act = get_activation(activation)
     n_total, n_dims = task.inputs.shape
-    n_held = _default_n_test(n_total) if n_test is None else n_test
+    n_held = default_n_test(n_total) if n_test is None else n_test
     width = task.targets.shape[1]
     floats = (
         n_total * n_dims  # the standardized pool and test inputs
