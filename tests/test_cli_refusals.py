@@ -113,7 +113,9 @@ def test_plot_without_matplotlib_is_refused_before_computing(capsys, monkeypatch
         lambda name, *a: None if name == "matplotlib" else real(name, *a),
     )
     calls = []
-    monkeypatch.setattr("scalinglaws.sampling.simulate.simulate", lambda *a, **k: calls.append(1))
+    # the package re-exports the function under the module's name, so patch the module object
+    module = sys.modules["scalinglaws.sampling.simulate"]
+    monkeypatch.setattr(module, "simulate", lambda *a, **k: calls.append(1))
     status = main(["simulate", *MODEL, "-N", "5", "-P", "5", "--plot", "figs"])
     err = capsys.readouterr().err.strip()
     assert status == 2 and "pip install 'scalinglaws[plot]'" in err and not calls
