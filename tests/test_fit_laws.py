@@ -266,3 +266,20 @@ def test_to_dict_has_exactly_the_standard_keys(noisy_fit):
         import json
 
         json.dumps(record, allow_nan=False)
+
+
+def test_package_face_exposes_fit_without_importing_scipy_first():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scalinglaws\n"
+        "light = 'scipy' not in sys.modules\n"
+        "from scalinglaws import fit\n"
+        "from scalinglaws.analysis import fits, model_fit\n"
+        "same = (fit.chinchilla, fit.power_law, fit.model, fit.fit) == (fits.fit_chinchilla, "
+        "fits.fit_power_law_curve, model_fit.fit_model, fits.fit)\n"
+        "print(light, same, 'fit' in scalinglaws.__all__, scalinglaws.fit is fit)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True", "True"]

@@ -6,6 +6,8 @@ Main entry points (see the README and the documentation in ``docs/``):
 - simulation: :func:`simulate` (exact test loss over N × P × ridge × seeds), :func:`fit_ridge`;
 - theory: :func:`theory_loss`, :func:`theory_grid`, :func:`optimal_ridge`,
   :func:`compute_frontier` and :func:`predict_grid` (any activation and teacher);
+- fitting measured losses: the submodule :mod:`scalinglaws.fit` (``fit.chinchilla``,
+  ``fit.power_law``, ``fit.model``: robust fits with bootstrap intervals);
 - errors: :class:`InputError` (bad input, one line), :class:`MemoryLimitError` (work refused
   before it allocates), :class:`NumericalWarning` (a pole, an overflow, a fallback).
 
@@ -37,6 +39,8 @@ _EXPORTS = {
     "NumericalWarning": "._validation",
     "MemoryLimitError": "._memory",
 }
+#: Public submodules, imported on first use.
+_SUBMODULES = {"fit": ".fit"}
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -49,6 +53,7 @@ __all__ = [
     "Teacher",
     "__version__",
     "compute_frontier",
+    "fit",
     "fit_ridge",
     "get_activation",
     "optimal_ridge",
@@ -57,10 +62,11 @@ __all__ = [
     "theory_grid",
     "theory_loss",
 ]
-if sorted(__all__) != sorted([*_EXPORTS, "__version__"]):  # pragma: no cover
+if sorted(__all__) != sorted([*_EXPORTS, *_SUBMODULES, "__version__"]):  # pragma: no cover
     raise ImportError("scalinglaws.__all__ is out of step with its lazy exports")
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import fit
     from ._memory import MemoryLimitError
     from ._validation import InputError, NumericalWarning
     from .bridges.equivalence import predict_grid
@@ -77,6 +83,8 @@ def __getattr__(name: str) -> Any:
         from .results import package_version
 
         value: Any = package_version()
+    elif name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name], __name__)
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
     else:
