@@ -74,7 +74,7 @@ class PowerLawFit:
 
     @property
     def slope(self) -> float:
-        """d log λ / d log i = −s, the number ``MODEL.md`` §6 quotes."""
+        """d log λ / d log i = −s, the number ``docs/model.md`` §6 quotes."""
         return -self.exponent
 
     def predict(self, index: np.ndarray | float) -> np.ndarray:
@@ -270,7 +270,7 @@ def find_cutoff(
     .. math:: \text{extent} = \min\{\, i \ge \text{stop} : \lambda_i < \text{drop}\cdot A i^{-s}
               \,\} - 1
 
-    A cut-off (the rank M of a linear map, the end of a finite power law, ``MODEL.md`` §1.4, §6)
+    A cut-off (the rank M of a linear map, the end of a finite power law, docs/model.md §1.4, §6)
     shows as eigenvalues that fall far below the extrapolation; non-positive eigenvalues
     (round-off past a rank) count as below. ``drop`` = 0.1 is one decade, far outside the
     scatter of a sampled spectrum and well inside the drop at a true rank.
@@ -311,11 +311,11 @@ def numerical_rank(eigenvalues: np.ndarray, *, rtol: float = 1e-10) -> int:
 
 
 def extension_windows(rank: int, n: int) -> list[tuple[int, int]]:
-    """Fit windows below and past a rank M (``MODEL.md`` §6): [10, M), [M, 3M), [3M, 8M).
+    """Fit windows below and past a rank M (``docs/model.md`` §6): [10, M), [M, 3M), [3M, 8M).
 
     The first window starts at min(10, M // 4) (at least 2) so that it exists for small M. Windows
     are clipped to the first half of the n available ranks, because a finite spectrum bends down
-    near its end (at min(N, P), ``MODEL.md`` §7), and those with fewer than 3 ranks are dropped.
+    near its end (at min(N, P), docs/model.md §7), and those with fewer than 3 ranks are dropped.
     Returns ``(start, stop)`` pairs of 1-based ranks, stop excluded.
     """
     rank, n = check_positive_int("rank", rank), check_positive_int("n", n)

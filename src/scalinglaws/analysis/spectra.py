@@ -1,4 +1,4 @@
-r"""Spectra of data and of random features, and their power-law exponents (``MODEL.md`` §1, §6, §7).
+r"""Spectra of data and of random features, and their power-law exponents (docs/model.md §6, §7).
 
 The paper's first two findings live in eigenvalue spectra: natural data have covariance spectra
 that fall as a power law in the rank, and a nonlinear feature map continues that power law past the
@@ -21,7 +21,7 @@ A          ``prefactor``           amplitude of the fitted power law
 :math:`\Phi^\top\Phi/(PN)` (empirical, its unbiased estimate). These are the eigenvalues of the
 feature kernel operator :math:`k(x, x') = N^{-1}\sum_j \phi_j(x)\phi_j(x')` on the data
 distribution, so the leading ones converge as N grows; for linear features and N ≫ M they approach
-:math:`(\sigma_u^2/M)\,\lambda_I`. Slopes, the only numbers ``MODEL.md`` §6 quotes, do not depend
+:math:`(\sigma_u^2/M)\,\lambda_I`. Slopes, the only numbers docs/model.md §6 quotes, do not depend
 on this choice. Feature second moments are not centered (K is what enters the loss, §4); data
 covariance spectra are centered, as usual for real data.
 
@@ -81,7 +81,7 @@ def exact_feature_spectrum(
     .. math:: C = U\Lambda U^\top, \quad K_{jk} = E[\sigma(h_j)\sigma(h_k)]_{h \sim N(0, C)},
               \quad \text{returns } \operatorname{eig}(K/N)
 
-    K comes from the activation's Gaussian kernel (``MODEL.md`` §4, §6); U is
+    K comes from the activation's Gaussian kernel (``docs/model.md`` §4, §6); U is
     :func:`~scalinglaws.sampling.features.draw_projection` ``(spec, n_features, rng)``, so the draw
     is
     nested in N. For linear features K has rank min(N, M): the eigenvalues past it are round-off
@@ -173,7 +173,7 @@ def _gram_eigenvalues(matrix: np.ndarray, center: bool) -> np.ndarray:
 
 
 def covariance_spectrum(inputs: np.ndarray, *, center: bool = True) -> np.ndarray:
-    r"""Eigenvalues of the sample covariance of data, decreasing (``MODEL.md`` §7).
+    r"""Eigenvalues of the sample covariance of data, decreasing (``docs/model.md`` §7).
 
     .. math:: \hat\Sigma = \frac1P \sum_\mu (x_\mu - \bar x)(x_\mu - \bar x)^\top
 
@@ -233,7 +233,7 @@ def random_feature_spectrum(
     max_memory: int | str | None = None,
 ) -> np.ndarray:
     r"""Spectrum of random features :math:`\sigma(XU^\top)` of given (real) data, eigenvalues of
-    :math:`\Phi^\top\Phi/(PN)`, with :math:`u_{jd} \sim N(0, \sigma_u^2/D)` (``MODEL.md`` §7).
+    :math:`\Phi^\top\Phi/(PN)`, with :math:`u_{jd} \sim N(0, \sigma_u^2/D)` (``docs/model.md`` §7).
 
     Parameters
     ----------

@@ -1,12 +1,11 @@
 r"""Theory for any activation and teacher: kernels drawn on the sampling side, solved on the
 theory side.
 
-This module is the one bridge between the two sides (DESIGN.md): it draws feature weights with the
-same streams as :func:`scalinglaws.sampling.simulate.simulate`, computes the exact Gaussian second
-moments
-of the features (:func:`scalinglaws.sampling.features.feature_moments`, no data samples), and hands
-the
-arrays to :mod:`scalinglaws.theory.nonlinear`. Neither side imports the other.
+This module is the one bridge between the two sides: it draws feature weights with the same
+streams as :func:`scalinglaws.sampling.simulate.simulate`, computes the exact Gaussian second
+moments of the features (:func:`scalinglaws.sampling.features.feature_moments`, no data
+samples), and hands the arrays to :mod:`scalinglaws.theory.nonlinear`. Neither side imports the
+other.
 
 Before any large array is allocated, the peak memory (the N×N or N_ref×N_ref kernels, their
 eigenvectors and workspace, and the random-feature teacher's arrays) is estimated and checked

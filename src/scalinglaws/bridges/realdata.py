@@ -3,7 +3,7 @@ r"""Random-feature ridge regression on real data, and the theory from the measur
 The bridge from :mod:`scalinglaws.datasets` to the model: a real dataset is split by seed into a
 training pool and a held-out test set, features :math:`\sigma(Ux)` are trained by ridge regression
 on the first P pool samples, and the test MSE is measured on the held-out set (exact expectations,
-``MODEL.md`` §4, do not exist for real data). Side by side, the theory is evaluated from the pool
+docs/model.md §4, do not exist for real data). Side by side, the theory is evaluated from the pool
 alone (its inputs and labels; never the test set), like :mod:`scalinglaws.bridges.equivalence` an
 edge that
 hands measured arrays to :mod:`scalinglaws.theory`.
@@ -25,7 +25,7 @@ Conventions (each one a choice, stated here once):
 
 * **Split.** Seed *s* draws a permutation of all samples; its last ``n_test`` entries are the test
   set, the others the pool, and the first P pool entries the training set. The split does not
-  depend on the grid, so a cell's numbers do not either (nested draws, DESIGN.md practice 3).
+  depend on the grid, so a cell's numbers do not either (nested draws).
 * **Standardization.** Inputs are centered with the pool mean and divided by the pool's RMS
   centered norm over √D (:func:`scalinglaws.analysis.spectra.standardize` with pool statistics), so
   :math:`u\cdot x` has variance σ_u² on average over the pool.
@@ -38,7 +38,7 @@ Conventions (each one a choice, stated here once):
   times the mean per class. ``test_mse_se`` is its standard error over the held-out points;
   ``test_mse_sem`` the standard error over seeds (which also varies the split).
 
-Theory: linear features use ``MODEL.md`` §5 with Λ and the teacher variances of the best linear
+Theory: linear features use ``docs/model.md`` §5 with Λ and the teacher variances of the best linear
 predictor in the pool's PCA basis (its unexplained variance as label noise); nonlinear features use
 the two-level Gaussian-equivalence theory (§6) with the kernel spectrum of a reference draw of
 N_ref features measured on the pool (:func:`pool_kernel_spectrum`). The pool is the theory's

@@ -1,4 +1,5 @@
-r"""Real regression tasks and their per-seed splits: the data side of :mod:`.realdata`.
+r"""Real regression tasks and their per-seed splits: the data side of
+:mod:`scalinglaws.bridges.realdata`.
 
 A :class:`RegressionTask` holds a dataset's inputs and targets (one-hot class labels, or the
 central pixel as a regression target); :func:`split_task` draws one seed's split into a training

@@ -1,5 +1,5 @@
 """``scalinglaws theory``, ``optimal`` and ``frontier``: the large-N, large-P theory
-(MODEL.md §5, §6).
+(docs/model.md §5, §6).
 
 Only click and the light CLI helpers are imported at module level (the command line starts
 fast); numpy and the library are imported inside the commands. Every bad input is one line
@@ -92,7 +92,7 @@ def _records(columns: dict) -> list[dict]:
     type=click.Choice(["auto", "exact", "one", "two"]),
     default="auto",
     show_default=True,
-    help="exact: MODEL.md §5 (linear features and teacher); two / one: Gaussian equivalence "
+    help="exact: docs/model.md §5 (linear features and teacher); two / one: Gaussian equivalence "
     "(averaged over the features, or for --seeds draws of them); auto picks.",
 )
 @click.option("--seeds", type=COUNT, default=8, show_default=True, help="Draws for --level one.")
@@ -122,7 +122,7 @@ def theory_command(
     resolved = resolved if level == "auto" else level
     if details and resolved != "exact":
         raise InputError(
-            "'details' needs the exact theory of MODEL.md §5 (linear features and teacher). "
+            "'details' needs the exact theory of docs/model.md §5 (linear features and teacher). "
             f"Got level {resolved!r} instead."
         )
     if n_reference is not None and resolved != "two":

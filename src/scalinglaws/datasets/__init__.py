@@ -1,6 +1,6 @@
 r"""Real datasets that ship inside installable packages; nothing is downloaded at run time.
 
-``MODEL.md`` §7: natural data have covariance spectra close to a power law in the rank. These
+``docs/model.md`` §7: natural data have covariance spectra close to a power law in the rank. These
 loaders give real inputs for :mod:`scalinglaws.analysis.spectra` and for random-feature regression.
 
 =================  =====  =========================================  =========================

@@ -1,4 +1,4 @@
-r"""Activations σ and their Gaussian expectations (``MODEL.md`` §3–4, §6).
+r"""Activations σ and their Gaussian expectations (``docs/model.md`` §3–4, §6).
 
 For pre-activations :math:`(h_1, h_2)` jointly Gaussian with zero mean, variances
 :math:`c_{11}, c_{22}` and covariance :math:`c_{12}`, with :math:`\rho = c_{12}/\sqrt{c_{11}c_{22}}`
@@ -164,7 +164,7 @@ if ACTIVATION_NAMES != tuple(_CLOSED_FORMS) + tuple(_QUADRATURE_ONLY):  # pragma
 
 @dataclass(frozen=True)
 class Activation:
-    """A feature nonlinearity σ with its Gaussian expectations (``MODEL.md`` §3–4).
+    """A feature nonlinearity σ with its Gaussian expectations (``docs/model.md`` §3–4).
 
     Use :func:`get_activation` to build one from a name or a callable. Two activations are equal
     when they have the same name, function object, route and node count.
@@ -221,7 +221,7 @@ class Activation:
     def kernel_matrix(self, covariance: np.ndarray) -> np.ndarray:
         r"""Feature second moments :math:`K_{jk} = E[\sigma(h_j)\sigma(h_k)]`, h ~ N(0, C).
 
-        ``MODEL.md`` §4: C = UΛUᵀ is the pre-activation covariance, of shape (n, n); the result
+        ``docs/model.md`` §4: C = UΛUᵀ is the pre-activation covariance, of shape (n, n); the result
         has shape (n, n). Only the upper triangle of C is read, so the result is exactly symmetric;
         the diagonal uses :meth:`second_moment` (exact ρ = 1).
         """
@@ -254,7 +254,7 @@ class Activation:
         return self._expect(self._sigma, _ones, c, c, c)
 
     def mean_slope(self, variance: np.ndarray) -> np.ndarray:
-        r"""E[σ'(h)] for h ~ N(0, c), as :math:`E[h\sigma(h)]/c` (Stein's lemma, ``MODEL.md`` §4).
+        r"""E[σ'(h)] for h ~ N(0, c), as :math:`E[h\sigma(h)]/c` (Stein's lemma, docs/model.md §4).
 
         ``variance`` c (> 0) of any shape; the result has the same shape.
         """

@@ -151,7 +151,7 @@ def gaussian_expectation(
         f(\sqrt{c_{11}}\,r\cos\varphi)\,g(\sqrt{c_{22}}\,r\cos(\varphi-\theta))\,dr,
         \qquad \theta = \arccos\frac{c_{12}}{\sqrt{c_{11}c_{22}}}
 
-    split at the four angles where an argument changes sign (``MODEL.md`` §4, §6).
+    split at the four angles where an argument changes sign (``docs/model.md`` §4, §6).
 
     Parameters
     ----------

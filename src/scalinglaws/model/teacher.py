@@ -25,7 +25,8 @@ w̄_I²        ``variances``        E[w_I²], per latent direction (teacher "sou
 σ_w²        ``teacher_var``      total teacher variance Σ_I w̄_I²
 β           ``exponent``         power-law exponent of w̄_I² in the index I
 K           ``width``            number of features of a random-feature teacher
-σ_v², σ_a²  ``feature_var``, ``output_var``   its weight variances
+σ_v²        ``feature_var``      variance scale of its input weights v_k
+σ_a²        ``output_var``       variance scale of its output weights a_k
 ==========  ===================  ===================================================
 """
 

@@ -1,6 +1,6 @@
 """Every drawing of the package: functions ``(ax, data, **options) -> ax``, and figure writers.
 
-No science here: the functions only draw what the library computed (DESIGN.md, "edges"), and
+No science here: the functions only draw what the library computed, and
 deleting this package changes no number. matplotlib (the ``plot`` extra,
 ``pip install 'scalinglaws[plot]'``) is imported through one guard, :func:`pyplot`, which uses
 the Agg backend and turns a missing matplotlib into one clear error.

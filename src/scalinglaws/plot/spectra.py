@@ -3,7 +3,7 @@
 - ``spectrum_<source>_<activation>.png``: log–log eigenvalue against rank, fitted power laws as
   dashed lines, the data rank (M) marked.
 - ``spectrum_linear_vs_relu.png``: linear and ReLU feature spectra of the same source past M
-  (``MODEL.md`` §1.2, §6, §7), with M (and min(N, P) for a dataset) marked.
+  (``docs/model.md`` §1.2, §6, §7), with M (and min(N, P) for a dataset) marked.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ evaluator** (any callable ``(theta, n_features) -> {name: values}``), so that th
 serves the latent generative model (exact losses) and real data (held-out test sets); see
 :mod:`scalinglaws.sampling.losses`.
 
-How (DESIGN.md practice 10):
+How (algorithms first: factorizations reused, draws nested):
 
 * **Running Grams.** Cells with N ≤ P are solved in the primal from ΦᵀΦ over the first P rows,
   one Gram grown block by block as P increases; cells with P < N in the dual from ΦΦᵀ over the

@@ -1,4 +1,4 @@
-r"""Random feature maps and the exact second moments behind the test loss (``MODEL.md`` §3–4).
+r"""Random feature maps and the exact second moments behind the test loss (``docs/model.md`` §3–4).
 
 =========  ================  ====================================================
 symbol     name              meaning
@@ -6,7 +6,7 @@ symbol     name              meaning
 N          ``n_features``    number of random features
 U          ``projection``    feature weights, u_jI ~ N(0, σ_u²/M), shape (N, M)
 σ_u²       ``feature_var``   feature-weight variance
-h = Ux     ``preactivation`` jointly Gaussian with covariance C = U Λ Uᵀ
+h = Ux     (none)            pre-activations, jointly Gaussian with covariance C = U Λ Uᵀ
 φ(x)       ``features``      σ(Ux), shape (P, N) for P inputs
 K          ``kernel``        K_jk = E[σ(h_j) σ(h_k)], shape (N, N)
 b          ``target_cov``    b_j = E[σ(h_j) f_*(x)]; linear teacher: E[σ'(h_j)] (UΛw)_j (Stein)
@@ -128,7 +128,7 @@ class TiledMoments:
 def feature_moments(
     projection: np.ndarray, eigenvalues: np.ndarray, teacher, activation: Activation
 ) -> FeatureMoments:
-    r"""K, b and E[f_*(x)²] for features σ(Ux), x ~ N(0, Λ) (``MODEL.md`` §4, §6).
+    r"""K, b and E[f_*(x)²] for features σ(Ux), x ~ N(0, Λ) (``docs/model.md`` §4, §6).
 
     Linear teacher f_*(x) = w·x:
 

@@ -1,4 +1,4 @@
-r"""Sampling the generative data model of ``MODEL.md`` §2 with explicit, nested randomness.
+r"""Sampling the generative data model of ``docs/model.md`` §2 with explicit, nested randomness.
 
 =========  ================  ================================================
 symbol     name              meaning
@@ -10,7 +10,7 @@ w          ``weights``       teacher weights, shape (M,)
 σ_ε²       ``noise_var``     label-noise variance
 =========  ================  ================================================
 
-Randomness (DESIGN.md practice 3). Every function takes ``rng``: an ``int``, a
+Randomness is explicit. Every function takes ``rng``: an ``int``, a
 :class:`numpy.random.SeedSequence` or a :class:`numpy.random.Generator`; the streams and the
 nested row draws are those of :mod:`scalinglaws.model.streams`.
 """

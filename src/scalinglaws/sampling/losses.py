@@ -4,7 +4,7 @@ An evaluator is a callable ``(theta, n_features, n_samples) -> {name: values}`` 
 shape (N, C, n_ridges) and each value of shape (n_ridges,). Three kinds serve every data source:
 
 - :func:`linear_exact`: linear features of the latent model, the exact excess
-  :math:`(U^\top\theta - w)^\top\Lambda(U^\top\theta - w)` (``MODEL.md`` §4);
+  :math:`(U^\top\theta - w)^\top\Lambda(U^\top\theta - w)` (``docs/model.md`` §4);
 - :func:`moment_exact`: nonlinear features or teachers, the exact excess
   :math:`\theta^\top K\theta - 2\theta^\top b + E[f_*^2]` from the Gaussian kernels;
 - :func:`held_out`: a test set — the sampled test points of ``loss="monte_carlo"`` or the

@@ -1,4 +1,4 @@
-r"""Ridge readout in the sum-of-squares convention of ``MODEL.md`` §3.
+r"""Ridge readout in the sum-of-squares convention of ``docs/model.md`` §3.
 
 .. math:: \theta^*(\gamma) = \arg\min_\theta \sum_{\mu=1}^{P} \|\theta^\top\phi(x_\mu) - y_\mu\|^2
           + \gamma\|\theta\|^2 = (\Phi^\top\Phi + \gamma I_N)^{-1}\Phi^\top Y
@@ -13,7 +13,7 @@ Y          ``targets``       labels, shape (P,) or (P, C) for C outputs
 θ          ``readout``       trained weights, shape (N,) or (N, C)
 =========  ================  ===============================================
 
-How it is solved (DESIGN.md practice 10), one system at a time:
+How it is solved, one system at a time:
 
 * **Primal or dual by shape.** With N ≤ P the N×N Gram ΦᵀΦ is factorized, otherwise the P×P
   Gram ΦΦᵀ, so the cost is O(min(N, P)^3) after the Gram.

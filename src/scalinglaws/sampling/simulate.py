@@ -1,6 +1,6 @@
 r"""Monte-Carlo simulation: exact test loss of random-feature ridge regression over grids.
 
-One call computes every cell (N, P, γ, seed) of a grid (``MODEL.md`` §2–4). For each seed it makes
+One call computes every cell (N, P, γ, seed) of a grid (docs/model.md §2–4). For each seed it makes
 **one nested draw** at the largest N and P — teacher w, feature weights U (N_max × M), inputs
 X (P_max × M), label noise — and every smaller cell uses the leading rows/columns of it. The
 features Φ = σ(XUᵀ) are formed once, in fixed-shape tiles, and the grid engine

@@ -1,5 +1,5 @@
 r"""Theory of linear random-feature ridge regression: the deterministic equivalent of
-``MODEL.md`` §5 and the scaling-law analyses built on it.
+``docs/model.md`` §5 and the scaling-law analyses built on it.
 
 This package never imports the sampling side (``data``, ``features``, ``ridge``,
 ``simulation``), so that theory and simulation are independent and their agreement is a check.

@@ -1,4 +1,4 @@
-r"""The deterministic equivalent of ``MODEL.md`` §5 in scaled units: the core of the theory.
+r"""The deterministic equivalent of ``docs/model.md`` §5 in scaled units: the core of the theory.
 
 The loss depends on λ₊, σ_w², σ_u² and γ only through invariant combinations. With the levels
 :math:`\ell_I = \lambda_I/\lambda_+` and shares :math:`v_I = \bar w_I^2/\sigma_w^2` of

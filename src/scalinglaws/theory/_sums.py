@@ -1,4 +1,4 @@
-r"""Spectral sums of ``MODEL.md`` §5 in scaled units, exact or compressed, over weighted nodes.
+r"""Spectral sums of ``docs/model.md`` §5 in scaled units, exact or compressed, over weighted nodes.
 
 The theory depends on the spectrum's scale λ₊ and the teacher's total variance σ_w² only through
 invariant combinations, so the nodes are stored scaled: levels :math:`\ell_k = \lambda_k/\lambda_+

@@ -1,4 +1,4 @@
-r"""Power-law asymptotics, regimes and local slopes of the theory loss (``MODEL.md`` §5).
+r"""Power-law asymptotics, regimes and local slopes of the theory loss (``docs/model.md`` §5).
 
 For :math:`1 \ll n = \min(N,P) \ll M` and a power-law spectrum
 :math:`\lambda_I = \lambda_+ I^{-(1+\alpha)}`, the ridgeless κ and the excess loss are
@@ -13,16 +13,18 @@ For :math:`1 \ll n = \min(N,P) \ll M` and a power-law spectrum
 (isotropic teacher; m = max(N, P)). In the ridge-limited regime κ ≈ γ̃ and the excess falls as
 :math:`(\gamma/(NP))^{\alpha/(1+\alpha)}`.
 
-==========  ==================  ==============================================
-symbol      name                meaning
-==========  ==================  ==============================================
-N, P, M     ``n_features``, ``n_samples``, ``latent_dim``
-α           ``alpha``           spectral exponent (λ_I ∝ I^-(1+α))
-C_α         ``prefactor``       :func:`power_law_prefactor`
-λ_+         ``lambda_plus``     largest eigenvalue
-σ_w²        ``teacher_var``     teacher variance
-γ, γ̃, κ     ``ridge``, ``normalized_ridge``, ``kappa``
-==========  ==================  ==============================================
+==========  ======================  ==============================================
+symbol      name                    meaning
+==========  ======================  ==============================================
+N, P, M     (see meaning)           ``n_features``, ``n_samples``, ``latent_dim``
+α           ``alpha``               spectral exponent (λ_I ∝ I^-(1+α))
+C_α         ``prefactor``           :func:`power_law_prefactor`
+λ_+         ``lambda_plus``         largest eigenvalue
+σ_w²        ``teacher_var``         teacher variance
+γ           ``ridge``               ridge
+γ̃           ``normalized_ridge``    γM/(σ_u²NP)
+κ           ``kappa``               the root of the deterministic equivalent
+==========  ======================  ==============================================
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def power_law_prefactor(alpha: object) -> np.ndarray | float:
     r""":math:`C_\alpha = \Gamma(\tfrac{1}{1+\alpha})\Gamma(\tfrac{\alpha}{1+\alpha})/(1+\alpha)
     = \pi / ((1+\alpha)\sin(\pi/(1+\alpha)))`; :math:`C_1 = \pi/2`. Shape of ``alpha``.
 
-    Defined by :math:`\int_0^\infty dx / (1 + x^{1+\alpha}) = C_\alpha` (``MODEL.md`` §5).
+    Defined by :math:`\int_0^\infty dx / (1 + x^{1+\alpha}) = C_\alpha` (``docs/model.md`` §5).
     """
     a = _as_points("alpha", alpha, allow_zero=False)
     out = np.pi / ((1.0 + a) * np.sin(np.pi / (1.0 + a)))
@@ -74,7 +76,7 @@ def scaling_exponent(alpha: float, *, ridge_limited: bool = False) -> float:
     .. math:: \text{excess} \propto n^{-\alpha}, \qquad
               \text{excess} \propto (\gamma/(NP))^{\alpha/(1+\alpha)} \text{ (ridge-limited)}
 
-    For the isotropic teacher (``MODEL.md`` §5).
+    For the isotropic teacher (``docs/model.md`` §5).
     """
     a = check_positive_float("alpha", alpha)
     return a / (1.0 + a) if ridge_limited else a
@@ -117,7 +119,7 @@ def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) ->
 
     .. math:: \frac{\sigma_w^2\lambda_+}{M} C_\alpha^{1+\alpha}\frac{n^{-\alpha}}{1-n/m}
 
-    Valid for 1 ≪ n ≪ M; finite-M corrections are large for α ≤ 1 (``MODEL.md`` §5), so compare
+    Valid for 1 ≪ n ≪ M; finite-M corrections are large for α ≤ 1 (``docs/model.md`` §5), so compare
     simulations with :func:`~scalinglaws.theory.theory_loss`, not with this.
     """
     alpha, lam_plus, m_dim = _power_law_parts(check_linear_spec(spec))

@@ -1,4 +1,4 @@
-r"""Deterministic-equivalent test loss of linear random-feature ridge regression (``MODEL.md`` §5).
+r"""Deterministic-equivalent test loss of linear random-feature ridge regression (docs/model.md §5).
 
 With :math:`\tilde\gamma = \gamma M / (\sigma_u^2 N P)`, κ > 0 solves
 
@@ -77,7 +77,7 @@ class TheoryResult:
 
     Fields: ``n_features`` (N), ``n_samples`` (P), ``ridge`` (γ), ``normalized_ridge`` (γ̃),
     ``kappa`` (κ), ``df1``, ``df2``, ``tf1``, ``tf2``, ``d``, ``g``, ``test_mse`` (noise included)
-    and ``excess`` (= test_mse − σ_ε²). See ``MODEL.md`` §5.
+    and ``excess`` (= test_mse − σ_ε²). See ``docs/model.md`` §5.
     """
 
     n_features: np.ndarray
@@ -130,7 +130,7 @@ def check_linear_spec(spec: object) -> ModelSpec:
         )
     if not spec.teacher.is_linear:
         raise InputError(
-            "'teacher' must be linear in x for the theory of MODEL.md §5. Got a "
+            "'teacher' must be linear in x for the theory of docs/model.md §5. Got a "
             f"{spec.teacher.describe()} instead; scalinglaws.bridges.equivalence covers it."
         )
     return spec
@@ -177,7 +177,7 @@ def theory_loss(
     method: str = "auto",
     max_memory=None,
 ) -> TheoryResult:
-    r"""Test loss of linear random-feature ridge regression from ``MODEL.md`` §5.
+    r"""Test loss of linear random-feature ridge regression from ``docs/model.md`` §5.
 
     .. math::
 

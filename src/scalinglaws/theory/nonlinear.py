@@ -1,4 +1,4 @@
-r"""Theory for nonlinear random features by Gaussian equivalence (``MODEL.md`` §6).
+r"""Theory for nonlinear random features by Gaussian equivalence (``docs/model.md`` §6).
 
 Nonlinear features φ(x) = σ(Ux) are replaced by Gaussian features with the same second moments.
 Everything is expressed through a :class:`KernelSpectrum`: the eigenvalues :math:`s_i` of a

@@ -1,4 +1,4 @@
-r"""Optimal ridge and compute-optimal allocation of N and P (``MODEL.md`` §5).
+r"""Optimal ridge and compute-optimal allocation of N and P (``docs/model.md`` §5).
 
 - :func:`optimal_ridge`: :math:`\gamma^*(N, P) = \arg\min_\gamma L(N, P, \gamma)` and
   :math:`L_\text{opt}`, by a coarse scan in :math:`\log\tilde\gamma` followed by golden-section
@@ -7,16 +7,18 @@ r"""Optimal ridge and compute-optimal allocation of N and P (``MODEL.md`` §5).
   curve :math:`C = c_N N + c_P P + c_{NP} N P` (default N·P = C), and power-law fits
   :math:`N^* \propto C^{a}`, :math:`P^* \propto C^{a_P}`, :math:`L^* \propto C^{-b}`.
 
-==========  ====================  ==============================================
-symbol      name                  meaning
-==========  ====================  ==============================================
-N, P        ``n_features``, ``n_samples``
-γ*, γ̃*      ``ridge``, ``normalized_ridge`` at the optimum
-L_opt       ``test_mse``          loss at γ*
-C           ``budget``            compute budget
-c_N, c_P    ``per_feature``, ``per_sample``   linear cost coefficients
-c_NP        ``per_product``       cost per (feature × sample)
-==========  ====================  ==============================================
+==========  ======================  ==============================================
+symbol      name                    meaning
+==========  ======================  ==============================================
+N, P        (see meaning)           ``n_features``, ``n_samples``
+γ*          ``ridge``               the optimal ridge
+γ̃*          ``normalized_ridge``    the optimal normalized ridge γ*M/(σ_u²NP)
+L_opt       ``test_mse``            loss at γ*
+C           ``budget``              compute budget
+c_N         ``per_feature``         cost per feature
+c_P         ``per_sample``          cost per sample
+c_NP        ``per_product``         cost per (feature × sample)
+==========  ======================  ==============================================
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def optimal_ridge(
     min(N, P) ≥ M), 2 points per decade, refines the best bracket by golden section to ``xtol``
     in log γ̃ (the loss is flat there: its error is ~xtol²), and returns
     γ* = 0 when the ridgeless loss is no larger. The optimal γ is non-zero even without noise
-    (``MODEL.md`` §5). All in scaled units, so any λ₊, σ_w², σ_u² in float64 work.
+    (``docs/model.md`` §5). All in scaled units, so any λ₊, σ_w², σ_u² in float64 work.
 
     Returns
     -------
@@ -265,7 +267,7 @@ def compute_frontier(
     Scans log N over [1, N_max(C)] (``n_grid`` points; P from the budget curve), then refines by
     golden section to ``xtol`` in log N. ``ridge=None`` uses γ*(N, P) at each point
     (:func:`optimal_ridge`); a number holds γ fixed. With the default cost N·P, γ optimal and
-    no noise, the isotropic model gives N* = P* = C^(1/2) and L* ∝ C^(-α/2) (``MODEL.md`` §5).
+    no noise, the isotropic model gives N* = P* = C^(1/2) and L* ∝ C^(-α/2) (``docs/model.md`` §5).
     The search minimizes the log of the excess, in scaled units (any λ₊, σ_w², σ_u²); the loss
     exponent is fitted to the log excess, so it exists even where the excess overflows.
     Budgets are solved a few at a time, with ``progress(done, total)`` after each group; a list
