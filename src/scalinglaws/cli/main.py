@@ -31,6 +31,7 @@ COMMANDS = {
     "realdata": ("realdata", "realdata_command"),
     "figures": ("figures", "figures_command"),
     "study": ("study", "study"),
+    "fit": ("fit", "fit_command"),
 }
 
 TRACEBACK_ENV = "SCALINGLAWS_TRACEBACK"
