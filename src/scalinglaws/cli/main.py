@@ -31,6 +31,7 @@ COMMANDS = {
     "realdata": ("realdata", "realdata_command"),
     "figures": ("figures", "figures_command"),
     "study": ("study", "study"),
+    "reproduce": ("reproduce", "reproduce_command"),
     "fit": ("fit", "fit_command"),
 }
 

@@ -51,7 +51,7 @@ def draw_spectra(ax, curves: dict[str, np.ndarray], *, fits=(), markers=None, ti
     ax.set_xlabel("rank i")
     ax.set_ylabel("eigenvalue λ_i")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, frameon=False, markerscale=4)
+    ax.legend(fontsize=7, frameon=False, markerscale=4, loc="lower left")  # spectra fall: empty
     ax.grid(True, which="major", alpha=0.3)
     return ax
 

@@ -1,0 +1,1 @@
+"""The edges that make documents: ``reproduce`` output folders and HTML reports."""
