@@ -24,6 +24,9 @@ demo: install
 		--plot $(DEMO_DIR)
 	@echo "== theory with simulation: double descent, equiparameterization, linear vs ReLU past M =="
 	$(BIN)/scalinglaws figures --out $(DEMO_DIR)
+	@echo "== a Chinchilla-form fit of examples/chinchilla_runs.csv with bootstrap intervals (fit_chinchilla_*.png) =="
+	$(BIN)/scalinglaws fit examples/chinchilla_runs.csv --form chinchilla --x N,D --y loss \
+		--bootstrap 200 --plot $(DEMO_DIR)
 	@echo "== figures written to $(DEMO_DIR)/ =="
 	@ls -1 $(DEMO_DIR)
 
