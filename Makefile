@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-output
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install bench lint clean
+.PHONY: demo test install bench lint clean docs browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,22 +15,29 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[plot]'
 
 demo: install
-	@echo "== simulation: M=2000, alpha=1, ridgeless, 4 seeds (figures in $(DEMO_DIR)/) =="
-	$(BIN)/scalinglaws simulate --latent-dim 2000 --alpha 1 \
-		--n-features 25,50,100,200,400,800,1600 --n-samples 128,512,2048 \
-		--ridge 0 --seeds 4 --plot $(DEMO_DIR)
-	@echo "== feature spectra past M: linear vs ReLU (M=100, N=2000) =="
-	$(BIN)/scalinglaws spectrum --latent-dim 100 --alpha 1 --activation relu --n-features 2000 \
-		--plot $(DEMO_DIR)
-	@echo "== theory with simulation: double descent, equiparameterization, linear vs ReLU past M =="
-	$(BIN)/scalinglaws figures --out $(DEMO_DIR)
+	@echo "== the paper's four findings, simulation beside theory (figures and claims.json in $(DEMO_DIR)/) =="
+	$(BIN)/scalinglaws reproduce all --quick --out $(DEMO_DIR)
 	@echo "== a Chinchilla-form fit of examples/chinchilla_runs.csv with bootstrap intervals (fit_chinchilla_*.png) =="
 	$(BIN)/scalinglaws fit examples/chinchilla_runs.csv --form chinchilla --x N,D --y loss \
 		--bootstrap 200 --plot $(DEMO_DIR)
-	@echo "== figures written to $(DEMO_DIR)/ =="
+	@echo "== figures and claims written to $(DEMO_DIR)/ =="
 	@ls -1 $(DEMO_DIR)
 
-test: $(BIN)/python
+# Chromium for the browser test of HTML reports (Debian's package, needs root); without it that
+# one test is skipped and says so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
+	  echo "note: Chromium is not installed and could not be; the browser test of reports will be skipped"
+
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
+	@echo "== documentation in docs/_build/html/index.html =="
+
+test: $(BIN)/python browser
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
@@ -44,4 +51,4 @@ lint: $(BIN)/python
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache build *.egg-info docs/_build docs/api/generated

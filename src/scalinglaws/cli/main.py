@@ -32,6 +32,7 @@ COMMANDS = {
     "figures": ("figures", "figures_command"),
     "study": ("study", "study"),
     "reproduce": ("reproduce", "reproduce_command"),
+    "report": ("report", "report_command"),
     "fit": ("fit", "fit_command"),
 }
 

@@ -3,7 +3,9 @@
 One PNG per (case, ridge): the left panel has the loss against N with one colour per P, the right
 panel the loss against P with one colour per N, on log-log axes. Simulation means are points with
 error bars of ± one standard error over seeds; the theory, when the study computed it, is a line in
-the same colour. matplotlib (Agg backend) is imported only here.
+the same colour. Where the theory has its ridgeless pole (γ = 0, N = P < M) the expected loss is
+infinite and the seed mean estimates nothing, so no point is drawn there. matplotlib (Agg
+backend) is imported only here.
 """
 
 from __future__ import annotations
@@ -114,14 +116,19 @@ def _axes(ax, quantity: str, *, x: str, theory: bool) -> None:
 def _theory_line(ax, xs, ys, colour, label) -> None:
     ok = np.isfinite(ys) & (ys > 0)
     if ok.any():  # a single point (one N or one P) is drawn as a short bar
-        style = "-" if ok.sum() > 1 else "_"
-        ax.plot(xs[ok], ys[ok], style, color=colour, lw=1.4, ms=12, label=label)
+        if ok.sum() > 1:  # broken where the theory is infinite (a pole), not bridged over it
+            ax.plot(xs, np.where(ok, ys, np.nan), "-", color=colour, lw=1.4, label=label)
+        else:
+            ax.plot(xs[ok], ys[ok], "_", color=colour, lw=1.4, ms=12, label=label)
 
 
 def _points(ax, xs, line: xr.Dataset, quantity: str, colour, label) -> None:
     mean = line[f"{quantity}_mean"].values
     sem = np.nan_to_num(line[f"{quantity}_sem"].values, nan=0.0)
     ok = np.isfinite(mean) & (mean > 0)
+    theory = line.get(f"theory_{quantity}")
+    if theory is not None:  # at the ridgeless pole the seed mean estimates nothing: not drawn
+        ok &= ~np.isinf(theory.values)
     if ok.any():
         lower = np.minimum(sem[ok], 0.999 * mean[ok])  # keep the bar on a log axis
         ax.errorbar(
