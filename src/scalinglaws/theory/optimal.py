@@ -1,8 +1,9 @@
 r"""Optimal ridge and compute-optimal allocation of N and P (``docs/model.md`` §5).
 
 - :func:`optimal_ridge`: :math:`\gamma^*(N, P) = \arg\min_\gamma L(N, P, \gamma)` and
-  :math:`L_\text{opt}`, by a coarse scan in :math:`\log\tilde\gamma` followed by golden-section
-  refinement; γ* = 0 when the ridgeless loss is no larger (e.g. noiseless with N, P ≥ M).
+  :math:`L_\text{opt}`, by a coarse scan in :math:`\log\tilde\gamma` followed by Brent's
+  refinement (parabolic steps with a golden-section safeguard); γ* = 0 when the ridgeless loss
+  is no larger (e.g. noiseless with N, P ≥ M).
 - :func:`compute_frontier`: for each budget C, the allocation minimizing the loss on the cost
   curve :math:`C = c_N N + c_P P + c_{NP} N P` (default N·P = C), and power-law fits
   :math:`N^* \propto C^{a}`, :math:`P^* \propto C^{a_P}`, :math:`L^* \propto C^{-b}`.
@@ -39,7 +40,7 @@ from .._validation import (
 from ..model.spec import ModelSpec
 from . import _scaled
 from ._grid import Progress, run_in_chunks
-from ._solve import golden_minimum, warn_unconverged
+from ._solve import brent_minimum, warn_unconverged
 from ._sums import SpectralSums, spectral_sums
 from .loss import METHODS, TheoryResult, _as_points, check_linear_spec, result_from_core
 
@@ -75,7 +76,7 @@ def _optimal_log_ridge(sums: SpectralSums, noise_var: float, nf, ns, *, xtol: fl
     def objective(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return _scaled.evaluate(sums, nf[idx], ns[idx], t, noise_var, t0[idx])["log_excess"]
 
-    t_best, f_best, converged = golden_minimum(objective, lo, hi, xtol=xtol)
+    t_best, f_best, converged = brent_minimum(objective, lo, hi, xtol=xtol)
     warn_unconverged(converged, "The search for the optimal ridge")
     ridgeless = _scaled.evaluate(sums, nf, ns, np.full(nf.size, -np.inf), noise_var, t0)
     return np.where(ridgeless["log_excess"] <= f_best, -np.inf, t_best), t0, at_top
@@ -129,7 +130,7 @@ def optimal_ridge(
     .. math:: \gamma^* = \arg\min_{\gamma \ge 0} \text{test\_mse}(N, P, \gamma)
 
     Scans :math:`\log\tilde\gamma` over [1e-8, 1e4] times the ridgeless κ₀ (or λ_M when
-    min(N, P) ≥ M), 2 points per decade, refines the best bracket by golden section to ``xtol``
+    min(N, P) ≥ M), 2 points per decade, refines the best bracket by Brent's method to ``xtol``
     in log γ̃ (the loss is flat there: its error is ~xtol²), and returns
     γ* = 0 when the ridgeless loss is no larger. The optimal γ is non-zero even without noise
     (``docs/model.md`` §5). All in scaled units, so any λ₊, σ_w², σ_u² in float64 work.
@@ -139,6 +140,19 @@ def optimal_ridge(
     TheoryResult
         The theory at γ*, so ``.ridge`` is γ* and ``.test_mse`` is L_opt; fields of the broadcast
         shape of N and P.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=2000, alpha=1.0))
+    >>> best = optimal_ridge(spec, 256, 1024)
+    >>> g = float(best.ridge)
+    >>> f'{g:.2e}'
+    '9.33e-04'
+    >>> from scalinglaws.theory import theory_loss
+    >>> loss = theory_loss(spec, 256, 1024, [g / 10, g, 10 * g]).excess
+    >>> bool(loss[1] < min(loss[0], loss[2]))  # γ* > 0 beats its neighbours, with no noise at all
+    True
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
@@ -265,7 +279,7 @@ def compute_frontier(
     .. math:: (N^*, P^*) = \arg\min_{C(N,P) = C} L_\text{opt}(N, P)
 
     Scans log N over [1, N_max(C)] (``n_grid`` points; P from the budget curve), then refines by
-    golden section to ``xtol`` in log N. ``ridge=None`` uses γ*(N, P) at each point
+    Brent's method to ``xtol`` in log N. ``ridge=None`` uses γ*(N, P) at each point
     (:func:`optimal_ridge`); a number holds γ fixed. With the default cost N·P, γ optimal and
     no noise, the isotropic model gives N* = P* = C^(1/2) and L* ∝ C^(-α/2) (``docs/model.md`` §5).
     The search minimizes the log of the excess, in scaled units (any λ₊, σ_w², σ_u²); the loss
@@ -273,6 +287,14 @@ def compute_frontier(
     Budgets are solved a few at a time, with ``progress(done, total)`` after each group; a list
     whose time, measured on the first budget, extrapolates past an hour is refused (an
     :class:`~scalinglaws._validation.InputError`) unless ``allow_slow``.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**9, alpha=1.0))
+    >>> front = compute_frontier(spec, [1e4, 1e6, 1e8])
+    >>> round(float(front.exponent_n_features), 2), round(float(front.exponent_loss), 2)
+    (0.5, 0.5)
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
@@ -340,7 +362,7 @@ def _frontier_points(sums, spec, cost, budget, fixed, n_grid, xtol) -> dict:
     r = np.arange(budget.size)
     lo = grid[r, np.maximum(j - 1, 0)]
     hi = grid[r, np.minimum(j + 1, n_grid - 1)]
-    log_n, _, converged = golden_minimum(loss, lo, hi, xtol=xtol)
+    log_n, _, converged = brent_minimum(loss, lo, hi, xtol=xtol)
     warn_unconverged(converged, "The search for the compute-optimal allocation")
     nf = np.exp(log_n)
     ns = cost.n_samples_for(budget, nf)
