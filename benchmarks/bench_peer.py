@@ -4,9 +4,9 @@ The literature's recipe for this model, per cell (N, P) and seed: draw w, U, X a
 form the features explicitly; for each ridge solve the least-squares problem
 :math:`\\min_\\theta \\|[\\Phi; \\sqrt\\gamma I]\\theta - [y; 0]\\|` with a library ``lstsq``;
 estimate the test loss on the sampled test points. This script runs that recipe in float32 and
-float64, with PyTorch (``torch.linalg.lstsq``, CPU) when it is installed and NumPy otherwise, on the grid
-N, P in {64, ..., 2048}, M = 4096, ridges {1e-4, 1e-2}, 2 seeds, and ``scalinglaws.simulate``
-on the same grid (exact test loss, no test points).
+float64, with PyTorch (``torch.linalg.lstsq``, CPU) when it is installed and NumPy otherwise, on
+the grid N, P in {64, ..., 2048}, M = 4096, ridges {1e-4, 1e-2}, 2 seeds, and
+``scalinglaws.simulate`` on the same grid (exact test loss, no test points).
 
 Prints each time, the ratio to the package, and the accuracy of each mode: both precisions
 solve the *same* draws, so their disagreement is float32's error (the float64 recipe is the
