@@ -266,7 +266,15 @@ def scaled_sums(
 
 
 def exact_sums(spec: ModelSpec) -> SpectralSums:
-    """Nodes = all M eigenvalues with unit weights (needs the eigenvalue array, M <= 8e7)."""
+    """Nodes = all M eigenvalues with unit weights (needs the eigenvalue array, M <= 8e7).
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=100, alpha=1.0))
+    >>> type(exact_sums(spec)).__name__
+    'SpectralSums'
+    """
     spectrum, m = spec.spectrum, spec.latent_dim
     if m > MAX_MATERIALIZED_DIM:
         raise InputError(
@@ -300,6 +308,13 @@ def compressed_sums(spec: ModelSpec) -> SpectralSums:
     Cost per κ is O(log M) nodes (about 256 + 12·ln(M/256)/h); relative accuracy better than 1e-9
     (module docstring). Raises :class:`~scalinglaws._validation.InputError` for other spectra or
     teachers.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**9, alpha=1.0))
+    >>> type(compressed_sums(spec)).__name__
+    'SpectralSums'
     """
     spectrum, teacher = spec.spectrum, spec.teacher
     if not _compressible(spec):
@@ -365,6 +380,13 @@ def spectral_sums(spec: ModelSpec, method: str = "auto") -> SpectralSums:
 
     The nodes depend on the spec only, so the last few are kept (a spec is frozen and hashable):
     optimizers and fits that call the theory point by point build them once.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> small = ModelSpec(spectrum=Spectrum.power_law(latent_dim=100, alpha=1.0))
+    >>> type(spectral_sums(small)).__name__
+    'SpectralSums'
     """
     try:
         return _cached_sums(spec, method)

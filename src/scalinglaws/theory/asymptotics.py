@@ -64,6 +64,14 @@ def power_law_prefactor(alpha: object) -> np.ndarray | float:
     = \pi / ((1+\alpha)\sin(\pi/(1+\alpha)))`; :math:`C_1 = \pi/2`. Shape of ``alpha``.
 
     Defined by :math:`\int_0^\infty dx / (1 + x^{1+\alpha}) = C_\alpha` (``docs/model.md`` §5).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.isclose(power_law_prefactor(1.0), np.pi / 2))
+    True
+    >>> np.round(power_law_prefactor([0.5, 2.0]), 4)
+    array([2.4184, 1.2092])
     """
     a = _as_points("alpha", alpha, allow_zero=False)
     out = np.pi / ((1.0 + a) * np.sin(np.pi / (1.0 + a)))
@@ -77,6 +85,11 @@ def scaling_exponent(alpha: float, *, ridge_limited: bool = False) -> float:
               \text{excess} \propto (\gamma/(NP))^{\alpha/(1+\alpha)} \text{ (ridge-limited)}
 
     For the isotropic teacher (``docs/model.md`` §5).
+
+    Examples
+    --------
+    >>> scaling_exponent(1.0), scaling_exponent(1.0, ridge_limited=True)
+    (1.0, 0.5)
     """
     a = check_positive_float("alpha", alpha)
     return a / (1.0 + a) if ridge_limited else a
@@ -93,7 +106,16 @@ def _power_law_parts(spec: ModelSpec) -> tuple[float, float, int]:
 
 
 def asymptotic_kappa(spec: ModelSpec, n: object) -> np.ndarray:
-    r"""Leading-order ridgeless κ, :math:`\lambda_+ (C_\alpha/n)^{1+\alpha}`, shape of ``n``."""
+    r"""Leading-order ridgeless κ, :math:`\lambda_+ (C_\alpha/n)^{1+\alpha}`, shape of ``n``.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**9, alpha=1.0))
+    >>> kappa = asymptotic_kappa(spec, [1e2, 1e3])
+    >>> round(float(kappa[0] / kappa[1]), 3)  # κ ∝ n^-(1+α): a factor 10 in n gives 100
+    100.0
+    """
     alpha, lam_plus, _ = _power_law_parts(check_linear_spec(spec))
     n = _as_points("n", n, allow_zero=False)
     log_kappa = np.log(lam_plus) + (1.0 + alpha) * (np.log(power_law_prefactor(alpha)) - np.log(n))
@@ -121,6 +143,15 @@ def asymptotic_excess(spec: ModelSpec, n_features: object, n_samples: object) ->
 
     Valid for 1 ≪ n ≪ M; finite-M corrections are large for α ≤ 1 (``docs/model.md`` §5), so compare
     simulations with :func:`~scalinglaws.theory.theory_loss`, not with this.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> from scalinglaws.theory import theory_loss
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**9, alpha=1.0))
+    >>> ratio = asymptotic_excess(spec, 1e3, 1e12) / theory_loss(spec, 1e3, 1e12).excess
+    >>> round(float(ratio), 2)
+    1.0
     """
     alpha, lam_plus, m_dim = _power_law_parts(check_linear_spec(spec))
     if spec.teacher.index_exponent != 0.0 or not spec.teacher.is_random:
@@ -177,6 +208,14 @@ def local_slopes(
     with h = ``step`` (truncation error O(h²) ≈ 1e-7 for h = 1e-3; κ is solved to ~1e-14 so
     rounding adds ~1e-10). ``quantity`` is ``"test_mse"`` or ``"excess"``. Not meaningful across
     the non-smooth points N = P (γ = 0) and min(N, P) = M.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**9, alpha=1.0))
+    >>> s = local_slopes(spec, 1e3, 1e12, quantity='excess')
+    >>> round(float(s.n_features), 2)  # −α in the scaling regime
+    -1.0
     """
     check_choice("quantity", quantity, ("test_mse", "excess"))
     h = check_positive_float("step", step)
@@ -233,6 +272,13 @@ def regime(
     4. ``"parameter_limited"`` if N < P, else ``"data_limited"``.
 
     Returns a ``str`` array of the broadcast input shape.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=10**6, alpha=1.0))
+    >>> regime(spec, [100, 10_000], 1000)
+    array(['parameter_limited', 'data_limited'], dtype='<U18')
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)

@@ -142,6 +142,16 @@ def ridgeless_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
     Solved in scaled units (:func:`._scaled.ridgeless_log_kappa`): bracket in log κ̂ between
     :math:`\ell_{\lceil 2n\rceil}` (or :math:`\ell_M (M-n)/(2M)` if 2n > M) and
     :math:`\sum\ell/n`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> from scalinglaws.theory import spectral_sums
+    >>> sums = spectral_sums(ModelSpec(spectrum=Spectrum.power_law(latent_dim=1000, alpha=1.0)))
+    >>> kappa = ridgeless_kappa(sums, np.array([10.0, 100.0]))
+    >>> bool(kappa[0] > kappa[1] > 0)
+    True
     """
     t0 = _scaled.ridgeless_log_kappa(sums, np.asarray(n, dtype=np.float64))
     with np.errstate(over="ignore"):
@@ -254,6 +264,14 @@ def theory_grid(
     whose time, measured on the first chunk, extrapolates past an hour is refused
     (:class:`~scalinglaws._validation.InputError`) unless ``allow_slow``; one that would not fit
     in ``max_memory`` (default: the memory available now) is refused before it starts.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=1000, alpha=1.0))
+    >>> grid = theory_grid(spec, n_features=[100, 200], n_samples=[500], ridges=[0.0, 1e-3])
+    >>> grid.excess.dims
+    ('n_features', 'n_samples', 'ridge')
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
