@@ -98,6 +98,14 @@ def one_level_theory(
     checked against ``max_memory`` (default: available now) and the time of the kernels and
     eigendecompositions against ten minutes (unless ``allow_slow``) before any work;
     ``progress(done, total)`` is called after each (seed, N).
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=50, alpha=1.0), activation='relu')
+    >>> th = one_level_theory(spec, n_features=[20, 40], n_samples=[200], ridges=[1e-3], n_seeds=2)
+    >>> th.excess.dims
+    ('n_features', 'n_samples', 'ridge', 'seed')
     """
     grid = Grid(
         n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds, seeds=seeds
@@ -151,6 +159,14 @@ def reference_spectrum(
     The N_ref×N_ref kernel, its eigenvectors and the teacher's N_ref×K cross moments are
     estimated against ``max_memory`` (default: available now), and the kernel's and the
     eigendecomposition's time against ten minutes (unless ``allow_slow``), before any work.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=50, alpha=1.0), activation='relu')
+    >>> ref = reference_spectrum(spec, 200, rng=0)
+    >>> type(ref).__name__
+    'KernelSpectrum'
     """
     n_reference = check_positive_int("n_reference", n_reference)
     _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
@@ -200,6 +216,14 @@ def two_level_theory(
     kernel operator's spectrum) and :func:`~scalinglaws.theory.nonlinear.two_level_loss`, the
     grid in chunks (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``,
     ``kappa`` of dims (n_features, n_samples, ridge).
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.from_eigenvalues([1.0] * 200), activation="tanh")
+    >>> ds = two_level_theory(spec, n_features=[400], n_samples=[800], ridges=[1.6])
+    >>> ds.attrs["route"], round(float(ds.excess.squeeze()), 3)
+    ('hermite', 0.205)
     """
     grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
     nf = np.array(grid.n_features, dtype=float)
@@ -257,6 +281,14 @@ def predict_grid(
     ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=50, alpha=1.0), activation='relu')
+    >>> pred = predict_grid(spec, n_features=[20, 40], n_samples=[200], ridges=[1e-3], n_seeds=2)
+    >>> pred.excess.dims
+    ('n_features', 'n_samples', 'ridge')
     """
     from ..theory._sums import spectral_sums
     from ..theory.loss import check_linear_spec

@@ -159,6 +159,19 @@ def simulate_realdata(
         ``test_mse``, ``test_mse_se`` (held-out standard error) and ``train_mse``, dims
         (n_features, n_samples, ridge, seed), with ``test_mse_mean``/``_sem`` and
         ``train_mse_mean``/``_sem`` over seeds; ``attrs["routes"]`` counts the solver routes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> from scalinglaws.bridges.tasks import make_task
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> ds = simulate_realdata(make_task(toy), n_features=[16, 32], n_samples=[64], n_seeds=2,
+    ...                        n_test=100)
+    >>> ds.test_mse.dims
+    ('n_features', 'n_samples', 'ridge', 'seed')
     """
 
     grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges, n_seeds=n_seeds)
@@ -226,6 +239,18 @@ def linear_theory_spec(split: Split, feature_var: float = 1.0) -> ModelSpec:
               \sigma_\varepsilon^2 = \overline{\|y\|^2} - \sum_i \lambda_i \bar w_i^2
 
     and ``feature_var`` = σ_u² r/D, so that the projection entries keep variance σ_u²/D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> from scalinglaws.bridges.tasks import make_task, split_task
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> spec = linear_theory_spec(split_task(make_task(toy), 100, np.random.SeedSequence(0)))
+    >>> spec.spectrum.latent_dim
+    8
     """
     x, y = split.pool_inputs, split.pool_targets
     n, dims = x.shape
@@ -263,6 +288,19 @@ def pool_kernel_spectrum(
     A S A^\top`: eigenvalues :math:`s_i` and :math:`t_i^2 = s_i \|A_i^\top y\|^2/n`.
     The peak memory and the eigendecomposition's time are checked first (``max_memory``,
     ``allow_slow``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> from scalinglaws.bridges.tasks import make_task, split_task
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> split = split_task(make_task(toy), 100, np.random.SeedSequence(0))
+    >>> ks = pool_kernel_spectrum(split, 64, activation='relu')
+    >>> type(ks).__name__
+    'KernelSpectrum'
     """
     x, y = split.pool_inputs, split.pool_targets
     n = x.shape[0]
@@ -321,6 +359,19 @@ def realdata_theory(
     :func:`simulate_realdata` with the same ``rng``; the test set is not used.
     Returns ``test_mse`` and ``noise_var`` (the unexplained part) of dims (n_features,
     n_samples, ridge), and ``test_mse_seeds`` with a ``seed`` dimension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> from scalinglaws.bridges.tasks import make_task
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> th = realdata_theory(make_task(toy), n_features=[16, 32], n_samples=[64],
+    ...                      activation='linear', n_test=100)
+    >>> th.test_mse.dims, bool((th.test_mse > 0).all())
+    (('n_features', 'n_samples', 'ridge'), True)
     """
     nf = np.array(check_int_list("n_features", n_features), dtype=float)
     ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
@@ -382,6 +433,15 @@ def loss_exponent(loss: xr.DataArray, dim: str) -> tuple[float, float]:
     .. math:: \log L = a + b \log x, \qquad \text{returns } (b, \mathrm{se}(b))
 
     Needs at least 3 points for a standard error (NaN otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> n = np.array([10.0, 100.0, 1000.0])
+    >>> curve = xr.DataArray(3.0 * n ** -0.5, coords={'n_features': n})
+    >>> slope, se = loss_exponent(curve, 'n_features')
+    >>> round(slope, 6), round(se, 6)
+    (-0.5, 0.0)
     """
     x = np.log(np.asarray(loss[dim].values, dtype=float))
     y = np.log(np.asarray(loss.values, dtype=float))

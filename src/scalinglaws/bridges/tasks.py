@@ -46,6 +46,17 @@ def make_task(
     """Build a :class:`RegressionTask` from a dataset (name: ``options`` go to the loader).
 
     ``max_samples`` keeps the first rows of the dataset (a fixed subset, before any split).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> task = make_task(toy, 'onehot')
+    >>> task.name, task.inputs.shape, task.targets.shape
+    ('toy/onehot', (300, 8), (300, 3))
     """
     data = load_dataset(dataset, **options) if isinstance(dataset, str) else dataset
     target = check_choice("target", target, TARGETS)
@@ -94,6 +105,20 @@ def split_task(task: RegressionTask, n_test: int | None, seq: np.random.SeedSequ
 
     .. math:: x \mapsto (x - \bar x_p)\big/\sqrt{\overline{\|x - \bar x_p\|^2}_p/D},
               \qquad y \mapsto y - \bar y_p \qquad (\bar\cdot_p: \text{pool averages})
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scalinglaws.datasets import Dataset
+    >>> from scalinglaws.bridges.tasks import make_task
+    >>> rng = np.random.default_rng(0)
+    >>> toy = Dataset(name='toy', inputs=rng.normal(size=(300, 8)), targets=rng.integers(0, 3, 300),
+    ...             description='random', source='numpy', kind='image')
+    >>> split = split_task(make_task(toy), 100, np.random.SeedSequence(0))
+    >>> split.pool_inputs.shape, split.test_inputs.shape
+    ((200, 8), (100, 8))
+    >>> bool(np.allclose(split.pool_inputs.mean(axis=0), 0.0))  # centered with the pool's mean
+    True
     """
     n_total = task.inputs.shape[0]
     n_test = default_n_test(n_total) if n_test is None else check_positive_int("n_test", n_test)
