@@ -216,14 +216,6 @@ def two_level_theory(
     kernel operator's spectrum) and :func:`~scalinglaws.theory.nonlinear.two_level_loss`, the
     grid in chunks (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``,
     ``kappa`` of dims (n_features, n_samples, ridge).
-
-    Examples
-    --------
-    >>> from scalinglaws import ModelSpec, Spectrum
-    >>> spec = ModelSpec(spectrum=Spectrum.from_eigenvalues([1.0] * 200), activation="tanh")
-    >>> ds = two_level_theory(spec, n_features=[400], n_samples=[800], ridges=[1.6])
-    >>> ds.attrs["route"], round(float(ds.excess.squeeze()), 3)
-    ('hermite', 0.205)
     """
     grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
     nf = np.array(grid.n_features, dtype=float)
