@@ -75,6 +75,13 @@ def equiparameterization_scan(budgets=(1e4, 1e5, 1e6), *, points: int = 41) -> x
     """Optimal-ridge excess along N·P = C against N/P (M = 2·10⁴, α = 1), per budget.
 
     Returns ``excess`` and ``ridge`` of dims (budget, ratio) with ``ratio`` = N/P.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ds = equiparameterization_scan([1e4], points=11)
+    >>> list(ds.dims)
+    ['budget', 'ratio']
     """
     spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=20_000, alpha=1.0))
     ratio = np.geomspace(1e-2, 1e2, points)

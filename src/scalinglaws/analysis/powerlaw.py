@@ -196,6 +196,13 @@ def local_slopes(
     The profile covers the ranks before the first eigenvalue at or below ``floor`` × λ_1 (the
     round-off level of a double-precision eigensolver, reached past the rank of a linear map),
     with centres spaced ``points_per_decade`` per decade.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = local_slopes(np.arange(1, 1001, dtype=float) ** -1.5)
+    >>> bool(np.allclose(s.slope, -1.5))
+    True
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     window = check_positive_float("window_decades", window_decades)
@@ -305,7 +312,14 @@ def find_cutoff(
 
 
 def numerical_rank(eigenvalues: np.ndarray, *, rtol: float = 1e-10) -> int:
-    """Number of eigenvalues above ``rtol`` × the largest (the rest is round-off or exact zero)."""
+    """Number of eigenvalues above ``rtol`` × the largest (the rest is round-off or exact zero).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> numerical_rank(np.array([1.0, 0.5, 0.1, 1e-14, 0.0]))
+    3
+    """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     return int(np.count_nonzero(lam > check_positive_float("rtol", rtol) * lam.max()))
 
@@ -317,6 +331,11 @@ def extension_windows(rank: int, n: int) -> list[tuple[int, int]]:
     are clipped to the first half of the n available ranks, because a finite spectrum bends down
     near its end (at min(N, P), docs/model.md §7), and those with fewer than 3 ranks are dropped.
     Returns ``(start, stop)`` pairs of 1-based ranks, stop excluded.
+
+    Examples
+    --------
+    >>> extension_windows(100, 1000)
+    [(10, 100), (100, 300), (300, 501)]
     """
     rank, n = check_positive_int("rank", rank), check_positive_int("n", n)
     edges = [max(2, min(10, rank // 4)), rank, 3 * rank, 8 * rank]

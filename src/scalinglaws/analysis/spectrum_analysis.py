@@ -182,6 +182,14 @@ def analyze_spectrum(
     Returns
     -------
     SpectrumAnalysis
+
+    Examples
+    --------
+    >>> from scalinglaws import Spectrum
+    >>> a = analyze_spectrum(spectrum=Spectrum.power_law(latent_dim=50, alpha=1.0),
+    ...                      activation='relu', n_features=200, compare=('linear',))
+    >>> a.rank, sorted(a.curves)
+    (50, ['features', 'linear features'])
     """
     n_features = check_positive_int("n_features", n_features)
     if n_samples is not None:

@@ -122,7 +122,15 @@ def agreement(
     measured_by: str = "simulation",
     predicted_by: str = "theory",
 ) -> Claim:
-    """A claim that holds when ``|measured - predicted| <= tolerance`` (absolute)."""
+    """A claim that holds when ``|measured - predicted| <= tolerance`` (absolute).
+
+    Examples
+    --------
+    >>> c = agreement('statistics', 'The exponent is 1.', measured=0.98, stderr=0.01, predicted=1.0,
+    ...               tolerance=0.03, rule='3 SE', reason='seed spread', figure='f')
+    >>> c.holds, c.to_record()['tolerance']['rule']
+    (True, '3 SE')
+    """
     return Claim(
         finding=finding, claim=claim, measured=_number(measured), measured_stderr=_number(stderr),
         measured_by=measured_by, predicted=_number(predicted), relation="==",
@@ -144,7 +152,15 @@ def bound(
     measured_by: str = "simulation",
     predicted_by: str = "bound",
 ) -> Claim:
-    """A claim that holds when ``measured <= limit`` (``relation="<="``) or ``>=``."""
+    """A claim that holds when ``measured <= limit`` (``relation="<="``) or ``>=``.
+
+    Examples
+    --------
+    >>> c = bound('breakdown', 'The peak is 3x higher.', measured=7.5, limit=3.0, relation='>=',
+    ...           reason='theory: 7.6x', figure='f')
+    >>> c.holds, c.tolerance
+    (True, 0.0)
+    """
     return Claim(
         finding=finding, claim=claim, measured=_number(measured), measured_stderr=_number(stderr),
         measured_by=measured_by, predicted=_number(limit), relation=relation,

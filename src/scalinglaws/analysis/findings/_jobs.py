@@ -58,5 +58,15 @@ Simulator = Callable[[dict, int], dict]
 
 
 def run_inline(jobs: dict, rng: int = 0) -> dict[str, xr.Dataset]:
-    """Run every job with :func:`~scalinglaws.sampling.simulate.simulate` in this process."""
+    """Run every job with :func:`~scalinglaws.sampling.simulate.simulate` in this process.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> from scalinglaws.analysis.findings import SimulationJob
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=50, alpha=1.0))
+    >>> out = run_inline({'scan': SimulationJob(spec, (10, 20), (40,), n_seeds=2)}, rng=0)
+    >>> out['scan'].excess.shape
+    (2, 1, 1, 2)
+    """
     return {name: simulate(job.spec, **job.grid(), rng=rng) for name, job in jobs.items()}
