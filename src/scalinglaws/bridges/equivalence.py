@@ -43,6 +43,7 @@ from ..sampling.features import cross_kernel, draw_projection, feature_moments, 
 from ..sampling.latent import TeacherDraw, sample_teacher
 from ..sampling.tiles import PaddedRows, tile_size
 from ..theory import _cost
+from ..theory.hermite import evaluate_hermite, hermite_spectrum, hermite_sums
 from ..theory.loss import evaluate_grid
 from ..theory.nonlinear import evaluate_two_level, kernel_spectrum, one_level_loss, two_level_sums
 
@@ -53,10 +54,19 @@ __all__ = [
     "reference_spectrum",
     "default_reference",
     "LEVELS",
+    "ROUTES",
+    "HERMITE_MIN_RANK",
+    "resolve_route",
 ]
 
 #: Choices of :func:`predict_grid`'s ``level``.
 LEVELS = ("auto", "exact", "one", "two")
+#: Choices of the two-level theory's ``route`` (docs/nonlinear-theory.md).
+ROUTES = ("auto", "hermite", "reference")
+#: ``route="auto"`` takes the Hermite route when the data's effective rank (tr Λ)²/tr Λ² is at
+#: least this (the pre-activation variance then spreads by at most sqrt(2/100) = 14 %), where it
+#: is measured to match the isotropic proportional limit; below, the reference draw.
+HERMITE_MIN_RANK = 100.0
 
 #: Stream label (below the root) of the reference draw used by the two-level theory.
 
@@ -197,12 +207,41 @@ def reference_spectrum(
     return kernel_spectrum(kernel, factor, target_var)
 
 
+def resolve_route(spec: ModelSpec, route: str = "auto", n_reference: int | None = None) -> str:
+    """The two-level route for ``spec``: ``"hermite"`` or ``"reference"``.
+
+    ``"auto"``: the reference draw when ``n_reference`` is given or the teacher is a random
+    feature network (the Hermite route carries linear teachers only), else the Hermite route
+    when the effective rank (tr Λ)²/tr Λ² is at least :data:`HERMITE_MIN_RANK`, else the
+    reference draw.
+    """
+    route = check_choice("route", route, ROUTES)
+    if route == "hermite":
+        if n_reference is not None:
+            raise InputError(
+                "'n_reference' applies to the reference route only (route 'reference' or "
+                f"'auto'). Got n_reference={n_reference!r} with route 'hermite' instead."
+            )
+        if not spec.teacher.is_linear:
+            raise InputError(
+                "'route' must be 'reference' or 'auto' for a random-feature teacher: the Hermite "
+                "route carries linear teachers only. Got 'hermite' instead."
+            )
+        return route
+    if route == "reference" or n_reference is not None or not spec.teacher.is_linear:
+        return "reference"
+    lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
+    rank = float(lam.sum()) ** 2 / float(lam @ lam)
+    return "hermite" if rank >= HERMITE_MIN_RANK else "reference"
+
+
 def two_level_theory(
     spec: ModelSpec,
     *,
     n_features,
     n_samples,
     ridges=(0.0,),
+    route: str = "auto",
     n_reference: int | None = None,
     rng=0,
     max_memory=None,
@@ -211,22 +250,52 @@ def two_level_theory(
 ) -> xr.Dataset:
     r"""Two-level theory (averaged over U and the teacher) on a grid of N × P × γ.
 
-    Uses :func:`reference_spectrum` with ``n_reference`` features (default
-    ``max(4 * max(n_features), 1000)``; at least max N, since a smaller draw truncates the
-    kernel operator's spectrum) and :func:`~scalinglaws.theory.nonlinear.two_level_loss`, the
-    grid in chunks (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``,
-    ``kappa`` of dims (n_features, n_samples, ridge).
+    Two routes to the features' second-moment operator (docs/nonlinear-theory.md):
+
+    - ``"hermite"``: from the activation's Hermite expansion
+      (:func:`~scalinglaws.theory.hermite.hermite_spectrum`), no reference draw; exact in the
+      isotropic proportional limit; linear teachers only;
+    - ``"reference"``: the spectrum of a reference draw of ``n_reference`` features
+      (:func:`reference_spectrum`, default ``max(4 * max(n_features), 1000)``, at least max N),
+      biased where N exceeds the latent dimension by a few (the draw packs the kernel's part
+      nonlinear in x into too few directions); any teacher.
+
+    ``"auto"`` picks (:func:`resolve_route`). Either way
+    :func:`~scalinglaws.theory.nonlinear.two_level_loss`'s §5 algebra runs on the grid in chunks
+    (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``, ``kappa`` of
+    dims (n_features, n_samples, ridge); ``attrs["route"]`` says which.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.from_eigenvalues([1.0] * 200), activation="tanh")
+    >>> ds = two_level_theory(spec, n_features=[400], n_samples=[800], ridges=[1.6])
+    >>> ds.attrs["route"], round(float(ds.excess.squeeze()), 3)  # the isotropic limit: 0.117
+    ('hermite', 0.117)
     """
     grid = Grid(n_features=n_features, n_samples=n_samples, ridges=ridges)
     nf = np.array(grid.n_features, dtype=float)
     ns = np.array(grid.n_samples, dtype=float)
     rg = grid.ridge_array
-    n_ref = _check_reference(n_reference, int(nf[-1]))
-    reference = reference_spectrum(spec, n_ref, rng, max_memory=max_memory, allow_slow=allow_slow)
-    sums = two_level_sums(reference)
+    route = resolve_route(spec, route, n_reference)
+    if route == "hermite":
+        hs = hermite_spectrum(spec)
+        sums = hermite_sums(hs)
+        attrs = {"route": route, "residual_var": hs.residual_var, "white_var": hs.white_var}
 
-    def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
-        return evaluate_two_level(sums, reference, a, b, c, spec.noise_var)
+        def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
+            return evaluate_hermite(sums, hs, a, b, c, spec.noise_var)
+
+    else:
+        n_ref = _check_reference(n_reference, int(nf[-1]))
+        reference = reference_spectrum(
+            spec, n_ref, rng, max_memory=max_memory, allow_slow=allow_slow
+        )
+        sums = two_level_sums(reference)
+        attrs = {"route": route, "n_reference": n_ref, "residual_var": reference.residual_var}
+
+        def core(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> dict:
+            return evaluate_two_level(sums, reference, a, b, c, spec.noise_var)
 
     names = ("test_mse", "excess", "kappa")
     values = evaluate_grid(
@@ -246,7 +315,7 @@ def two_level_theory(
         source="two-level Gaussian equivalence",
         spec=spec,
         rng=as_seed_sequence(rng),
-        attrs={"n_reference": n_ref, "residual_var": reference.residual_var},
+        attrs=attrs,
     )
 
 
@@ -259,6 +328,7 @@ def predict_grid(
     level: str = "auto",
     n_seeds: int = 8,
     n_reference: int | None = None,
+    route: str = "auto",
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -270,6 +340,7 @@ def predict_grid(
     two-level Gaussian equivalence; ``"one"`` the one-level theory averaged over ``n_seeds`` draws
     of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
     ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
+    ``route`` (``"two"`` only): the two-level theory's route, see :func:`two_level_theory`.
     ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
@@ -295,6 +366,11 @@ def predict_grid(
             "'n_reference' applies to the two-level theory only (level 'two'). "
             f"Got n_reference={n_reference!r} with level {level!r} instead."
         )
+    if route != "auto" and level != "two":
+        raise InputError(
+            "'route' applies to the two-level theory only (level 'two'). "
+            f"Got route={route!r} with level {level!r} instead."
+        )
     grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
     common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
@@ -310,7 +386,9 @@ def predict_grid(
         )  # fmt: skip
         ds = build_dataset(values, grid=cells, source="deterministic equivalent", spec=spec)
     elif level == "two":
-        ds = two_level_theory(spec, **grid, n_reference=n_reference, rng=rng, **common)
+        ds = two_level_theory(
+            spec, **grid, route=route, n_reference=n_reference, rng=rng, **common
+        )
     else:
         one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng, **common)
         ds = one[["test_mse_mean", "excess_mean"]].rename(

@@ -102,14 +102,22 @@ def _records(columns: dict) -> list[dict]:
     default=None,
     help="Reference features for --level two (default max(4·max N, 1000); at least max N).",
 )
+@click.option(
+    "--route",
+    type=click.Choice(["auto", "hermite", "reference"]),
+    default="auto",
+    show_default=True,
+    help="Two-level route (docs/nonlinear-theory.md): hermite from the activation's Hermite "
+    "expansion (linear teachers), reference from a draw of --n-reference features; auto picks.",
+)
 @click.option("--seed", type=COUNT, default=0, show_default=True, help="Root random seed.")
 @progress_option
 @allow_slow_option
 @max_memory_option
 @json_option
 def theory_command(
-    n_features, n_samples, ridge, details, level, seeds, n_reference, seed, progress, allow_slow,
-    max_memory, as_json, **model,
+    n_features, n_samples, ridge, details, level, seeds, n_reference, route, seed, progress,
+    allow_slow, max_memory, as_json, **model,
 ):  # fmt: skip
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
     import numpy as np
@@ -143,6 +151,7 @@ def theory_command(
             level=level,
             n_seeds=seeds,
             n_reference=n_reference,
+            route=route if resolved == "two" else "auto",
             rng=seed,
             max_memory=max_memory,
             allow_slow=allow_slow,

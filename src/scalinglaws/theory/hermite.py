@@ -1,0 +1,445 @@
+r"""Two-level theory of nonlinear random features from the activation's Hermite expansion, with no
+reference draw of features (docs/nonlinear-theory.md).
+
+Whiten the data, :math:`x = \Lambda^{1/2} z`, and expand each feature in the orthonormal Hermite
+functions of z: with :math:`c = u^\top\Lambda u` and :math:`h_k = \mathrm{He}_k/\sqrt{k!}`,
+
+.. math:: \sigma(u\cdot x) = \sum_{k\ge 0} a_k(c)\, h_k\!\Big(\frac{u\cdot x}{\sqrt c}\Big),
+          \qquad a_k(c) = E[\sigma(\sqrt c\, G)\, h_k(G)],
+
+so a feature is a linear map of the Hermite tensors of z, and the features' second-moment
+operator is block-diagonal in the degree k. Its spectrum is computed here, not estimated from a
+draw, under one approximation: the pre-activation variance c is replaced by its mean
+:math:`\bar c = \sigma_u^2\,\mathrm{tr}\Lambda/M` (exact in the proportional limit when the
+effective rank :math:`(\mathrm{tr}\Lambda)^2/\mathrm{tr}\Lambda^2` is large). With
+:math:`d_i = \lambda_i/\mathrm{tr}\Lambda`:
+
+- degree 0: one direction, :math:`a_0^2` (the features' mean);
+- degree 1: :math:`a_1^2 d_i`, i = 1..M, the only directions that carry a linear teacher
+  (power :math:`\bar w_i^2\lambda_i` along direction i);
+- degree 2: Gaussian fourth moments of :math:`u`: :math:`\propto 2 d_i d_j` for i < j and the
+  eigenvalues of :math:`2\,\mathrm{diag}(d^2) + dd^\top` (the squares and the norm direction),
+  scaled to the total :math:`a_2^2`;
+- degree 3 ≤ k ≤ K: :math:`\propto \prod_m d_{i_m}` over multisets of size k, scaled to
+  :math:`a_k^2`, counted in logarithmic bins through Newton's identity for the complete
+  homogeneous polynomials (the bins' levels are their exact means);
+- degrees above K: white, :math:`\tau = E\sigma(\sqrt{\bar c}G)^2 - \sum_{k\le K} a_k^2` spread
+  over unboundedly many directions: it adds τ/κ to df₁ and nothing else.
+
+The loss is then §5 of the linear model on these weighted nodes (unit-variance projections,
+Gaussian equivalence in the Hermite basis). For linear features it is §5 itself.
+
+=========  =====================  ==================================================
+symbol     name                   meaning
+=========  =====================  ==================================================
+a_k        ``coefficients``       Hermite coefficients of σ at variance c̄
+c̄          ``variance``           mean pre-activation variance σ_u² tr Λ / M
+K          ``max_degree``         highest degree given its own spectrum
+τ          ``white_var``          power of the degrees above K
+=========  =====================  ==================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.polynomial.legendre import leggauss
+
+from .._validation import check_positive_int
+from ..model.activations import get_activation
+from ..model.spec import ModelSpec
+from . import _scaled
+from ._sums import LEVEL_FLOOR, SpectralSums
+from .loss import TheoryResult, _as_points, result_from_core
+
+__all__ = ["HermiteSpectrum", "hermite_coefficients", "hermite_spectrum", "hermite_loss"]
+
+#: Default highest degree with its own spectrum (the rest is white).
+MAX_DEGREE = 6
+#: Logarithmic bins per decade for the spectra of degrees >= 2.
+BINS_PER_DECADE = 64
+#: The white part's level relative to the largest: far below any κ float64 resolves there.
+_WHITE_LEVEL = 1e-200
+#: Σ weights above this are "unbounded" for the solver (N and P never reach it).
+_UNBOUNDED = 2**62
+
+
+def _quadrature_rule():
+    """Nodes and weights of E[f(G)]: composite Gauss–Legendre on geometric panels either side of
+    0 out to |g| = 14 (a kink of σ at 0 falls on a panel edge), 16 nodes a panel."""
+    t, w = leggauss(16)
+    edges = np.concatenate([[0.0], np.geomspace(1e-9, 14.0, 80)])
+    half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
+    g = (mid[:, None] + half[:, None] * t).ravel()
+    wg = (half[:, None] * w).ravel() * np.exp(-0.5 * g * g) / np.sqrt(2 * np.pi)
+    return np.concatenate([-g, g]), np.concatenate([wg, wg])
+
+
+def hermite_coefficients(activation, variance, max_degree: int) -> np.ndarray:
+    r"""Hermite coefficients :math:`a_k(c) = E[\sigma(\sqrt c\,G)\,\mathrm{He}_k(G)]/\sqrt{k!}`.
+
+    Composite Gauss–Legendre on geometric panels either side of 0 out to
+    :math:`|g| = 14`, 16 nodes a panel (a kink of σ at 0 falls on a panel edge): about 1e-13
+    absolute for relu, erf, tanh.
+
+    Parameters
+    ----------
+    activation : str or Activation or callable
+    variance : float or ndarray of shape (n,)
+        c > 0.
+    max_degree : int
+        Highest k.
+
+    Returns
+    -------
+    ndarray of shape (max_degree + 1,) or (max_degree + 1, n)
+
+    Examples
+    --------
+    >>> a = hermite_coefficients("relu", 1.0, 2)
+    >>> [round(float(v), 6) for v in a]  # 1/sqrt(2 pi), 1/2, 1/(2 sqrt(pi))
+    [0.398942, 0.5, 0.282095]
+    """
+    act = get_activation(activation)
+    g, wg = _quadrature_rule()
+    c = np.atleast_1d(np.asarray(variance, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.asarray(act(np.sqrt(c)[:, None] * g), dtype=np.float64)  # (n, nodes)
+    out = np.empty((max_degree + 1, c.size))
+    h_prev, h = np.zeros_like(g), np.ones_like(g)
+    for k in range(max_degree + 1):
+        out[k] = values @ (wg * h)
+        h_prev, h = h, (g * h - np.sqrt(k) * h_prev) / np.sqrt(k + 1)
+    return out[:, 0] if np.ndim(variance) == 0 else out
+
+
+@dataclass(frozen=True)
+class HermiteSpectrum:
+    """The features' second-moment operator as weighted nodes (module docstring).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray of shape (n_nodes,)
+        Levels ν of the nodes, decreasing (the white part last, when present).
+    weights : ndarray of shape (n_nodes,)
+        Number of directions per node.
+    degree : ndarray of shape (n_nodes,)
+        Hermite degree of each node (``-1`` for the white part).
+    explained : ndarray of shape (n_nodes,)
+        Teacher power along each node (all of it in degree 1).
+    coefficients : ndarray of shape (max_degree + 1,)
+        :math:`E[a_k(c)^2]^{1/2}` over the feature weights.
+    white_var : float
+        τ, the power above ``max_degree``.
+    target_var : float
+        E[f_*²].
+    residual_var : float
+        Teacher power no feature reaches (all of it when a_1 = 0).
+    """
+
+    eigenvalues: np.ndarray
+    weights: np.ndarray
+    degree: np.ndarray
+    explained: np.ndarray
+    coefficients: np.ndarray
+    white_var: float
+    target_var: float
+    residual_var: float
+
+
+def _product_bins(d: np.ndarray, max_degree: int, width: float):
+    """For k = 0..K, ``(count, mass)`` of the multiset products of d in log bins of ``width``:
+    Newton's identity k h_k = Σ_m p_m h_{k−m} on bin-indexed generating functions."""
+    b = np.rint(np.log(d) / width).astype(np.int64)  # <= 0 (d <= 1)
+    lo = int(b.min())
+    h = [(np.ones(1), np.ones(1))]  # h_0: bin 0
+    powers = []
+    for m in range(1, max_degree + 1):
+        idx = -m * b  # bin offset from the top (0), non-negative
+        cnt = np.bincount(idx, minlength=1).astype(np.float64)
+        mass = np.bincount(idx, weights=d**m, minlength=1)
+        powers.append((cnt, mass))
+    for k in range(1, max_degree + 1):
+        cnt = np.zeros(-k * lo + 1)
+        mass = np.zeros(-k * lo + 1)
+        for m in range(1, k + 1):
+            pc, pm = powers[m - 1]
+            hc, hm = h[k - m]
+            c, s = np.convolve(pc, hc), np.convolve(pm, hm)
+            cnt[: c.size] += c
+            mass[: s.size] += s
+        h.append((cnt / k, mass / k))
+    return h
+
+
+def _degree_two(d: np.ndarray, width: float):
+    """Levels and weights of degree 2 (unnormalized): 2 d_i d_j (i < j) binned, and the
+    eigenvalues of 2 diag(d²) + d dᵀ (the squares and the norm direction)."""
+    b = np.rint(np.log(d) / width).astype(np.int64)
+    idx = -b
+    cnt = np.bincount(idx).astype(np.float64)
+    mass = np.bincount(idx, weights=d)
+    c11, m11 = np.convolve(cnt, cnt), np.convolve(mass, mass)
+    c2 = np.bincount(2 * idx, minlength=c11.size).astype(np.float64)
+    m2 = np.bincount(2 * idx, weights=d * d, minlength=c11.size)
+    pair_cnt = np.rint(0.5 * (c11 - c2[: c11.size]))
+    pair_mass = np.maximum(0.5 * (m11 - m2[: c11.size]), 0.0)
+    keep = pair_cnt > 0
+    levels = [2.0 * pair_mass[keep] / pair_cnt[keep]]
+    weights = [pair_cnt[keep]]
+    if d.size <= 4096:
+        diag = np.linalg.eigvalsh(np.diag(2.0 * d * d) + np.outer(d, d))
+    else:  # the rank-one update moves one eigenvalue appreciably: the norm direction
+        diag = np.concatenate([2.0 * d[1:] ** 2, [2.0 * d[0] ** 2 + float(d @ d)]])
+    levels.append(np.maximum(diag, 0.0))
+    weights.append(np.ones(diag.size))
+    return np.concatenate(levels), np.concatenate(weights)
+
+
+@dataclass(frozen=True)
+class _WeightMoments:
+    """Moments over the feature weights u of the per-degree blocks (:func:`_weight_moments`)."""
+
+    totals: np.ndarray  # (K+1,) E[a_k(c)²]
+    linear: np.ndarray  # (M,) E[a_1(c)² w_i²/c]
+    pairs: np.ndarray | None  # (M, M) E[a_2(c)² w_i² w_j²/c²], None above _PAIRS_UP_TO
+    shapes: np.ndarray  # (K+1, M) E[a_k(c)² w_i²/c]/E[a_k(c)²]
+    remainder: float  # E[σ(√c G)² − Σ_{k≤K} a_k(c)²]
+
+
+#: Degree 2's M×M block is formed up to this M (beyond, its Gaussian-moment form is used).
+_PAIRS_UP_TO = 4096
+
+
+def _weight_moments(spec: ModelSpec, max_degree: int, n_nodes: int, seed: int) -> _WeightMoments:
+    """Averages over ``n_nodes`` fixed Gaussian nodes u ~ N(0, σ_u²/M), with w = Λ^½u ∘ ... and
+    c = Σ w_i²; the Hermite coefficients come from a table in log c (161 points, cubic)."""
+    from scipy.interpolate import CubicSpline
+
+    lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
+    m, s = lam.size, spec.feature_var / spec.latent_dim
+    gen = np.random.default_rng(np.random.SeedSequence([seed, 12]))
+    block = max(1, (1 << 22) // max(m, 1))
+    c = np.empty(n_nodes)
+    chunks = []
+    for r0 in range(0, n_nodes, block):
+        w2 = s * lam * gen.standard_normal((min(block, n_nodes - r0), m)) ** 2
+        c[r0 : r0 + w2.shape[0]] = w2.sum(axis=1)
+        chunks.append(w2)
+    grid = np.geomspace(c.min() / 1.5, (c.max() + 40.0 * s * lam.max()) * 1.5, 161)
+    table = hermite_coefficients(spec.activation, grid, max_degree)
+    log_grid = np.log(grid)
+    coef = CubicSpline(log_grid, table, axis=1)(np.log(c))  # (K+1, n)
+    a2 = coef * coef
+    # the power above degree K node by node (a small difference: not of two separate averages)
+    second_c = CubicSpline(log_grid, spec.activation.second_moment(grid))(np.log(c))
+    remainder = float(np.mean(np.maximum(second_c - a2.sum(axis=0), 0.0)))
+    totals = a2.mean(axis=1)
+    shapes = np.zeros((max_degree + 1, m))
+    pairs = np.zeros((m, m)) if m <= _PAIRS_UP_TO and max_degree >= 2 else None
+    r0 = 0
+    for w2 in chunks:
+        rows = slice(r0, r0 + w2.shape[0])
+        shapes += (a2[:, rows] / c[rows]) @ w2
+        if pairs is not None:
+            pairs += (w2 * (a2[2, rows] / c[rows] ** 2)[:, None]).T @ w2
+        r0 += w2.shape[0]
+    shapes /= n_nodes
+    if pairs is not None:
+        pairs /= n_nodes
+    # degree 1 by the tilting identity E[w_i² f(c)] = sλ_i E[f(c + sλ_i Z)], Z ~ χ²₂: exact
+    # wherever a_1(c)²/c is constant (linear, relu), and smooth in the nodes otherwise
+    z = gen.chisquare(2.0, n_nodes)
+    slope2 = CubicSpline(log_grid, table[1] ** 2 / grid)
+    tilt = s * lam
+    step = max(1, (1 << 22) // n_nodes)
+    linear = np.empty(m)
+    for i0 in range(0, m, step):
+        shifted = c[None, :] + tilt[i0 : i0 + step, None] * z[None, :]
+        linear[i0 : i0 + step] = tilt[i0 : i0 + step] * np.mean(
+            slope2(np.log(np.minimum(shifted, grid[-1]))), axis=1
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shapes = np.where(totals[:, None] > 0, shapes / totals[:, None], 0.0)
+    return _WeightMoments(totals, linear, pairs, shapes, remainder)
+
+
+def _binned(values: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positive ``values`` grouped in log bins: (mean level, count) per occupied bin."""
+    idx = np.rint(np.log(values) / width).astype(np.int64)
+    idx -= idx.min()
+    cnt = np.bincount(idx).astype(np.float64)
+    mass = np.bincount(idx, weights=values)
+    keep = cnt > 0
+    return mass[keep] / cnt[keep], cnt[keep]
+
+
+def _pair_levels(pairs: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Degree 2 from its moments G: 2 G_ij for i < j (binned) and the eigenvalues of G."""
+    upper = 2.0 * pairs[np.triu_indices(pairs.shape[0], k=1)]
+    lv, wt = _binned(upper[upper > 0], width) if upper.size else (np.zeros(0), np.zeros(0))
+    diag = np.maximum(np.linalg.eigvalsh(pairs), 0.0)
+    return np.concatenate([lv, diag]), np.concatenate([wt, np.ones(diag.size)])
+
+
+def hermite_spectrum(
+    spec: ModelSpec, *, max_degree: int = MAX_DEGREE, bins_per_decade: int = BINS_PER_DECADE,
+    n_nodes: int = 4096, seed: int = 0,
+) -> HermiteSpectrum:  # fmt: skip
+    r"""The features' second-moment operator of ``spec`` (linear teacher), module docstring.
+
+    The per-degree moments average over ``n_nodes`` fixed Gaussian nodes of the feature weights
+    (``seed``): :math:`E[a_k(c)^2]`, degree 1's :math:`E[a_1(c)^2 w_i^2/c]` and degree 2's
+    :math:`G_{ij} = E[a_2(c)^2 w_i^2 w_j^2/c^2]` (w = Λ^½u), so the pre-activation variance's
+    spread is kept; degrees 3..K take the shape :math:`\prod_m d^{(k)}_{i_m}`,
+    :math:`d^{(k)}_i = E[a_k^2 w_i^2/c]/E[a_k^2]`.
+
+    Cost: O(n_nodes M²) for degree 2's block (M ≤ 4096), O(M³) for its eigenvalues, and
+    O(K² B²) convolutions of B = bins per decade × decades of the spectrum for the rest.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=100, alpha=1.0),
+    ...                  activation="relu")
+    >>> hs = hermite_spectrum(spec)
+    >>> total = float(hs.eigenvalues @ hs.weights + hs.white_var)  # = E relu(h)² = E c/2
+    >>> round(total / (0.5 * float(spec.spectrum.eigenvalues.sum()) / 100), 2)
+    1.0
+    """
+    max_degree = check_positive_int("max_degree", max_degree)
+    bins_per_decade = check_positive_int("bins_per_decade", bins_per_decade)
+    n_nodes = check_positive_int("n_nodes", n_nodes)
+    lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
+    mom = _weight_moments(spec, max_degree, n_nodes, int(seed))
+    t = mom.totals
+    width = np.log(10.0) / bins_per_decade
+    levels, weights, degree = [np.array([t[0]])], [np.ones(1)], [np.zeros(1, int)]
+    levels.append(mom.linear)
+    weights.append(np.ones(lam.size))
+    degree.append(np.ones(lam.size, int))
+    if max_degree >= 2 and t[2] > 0:
+        if mom.pairs is not None:
+            lv, wt = _pair_levels(mom.pairs, width)
+        else:
+            lv, wt = _degree_two(lam / lam.sum(), width)
+            lv = t[2] * lv / float(lv @ wt)
+        levels.append(lv)
+        weights.append(wt)
+        degree.append(np.full(lv.size, 2))
+    for k in range(3, max_degree + 1):
+        if t[k] <= 0:
+            continue
+        cnt, mass = _product_bins(np.maximum(mom.shapes[k], 1e-300), k, width)[k]
+        keep = cnt > 0
+        levels.append(t[k] * mass[keep] / (cnt[keep] * mass.sum()))
+        weights.append(cnt[keep])
+        degree.append(np.full(int(keep.sum()), k))
+    white = mom.remainder
+    wbar2 = spec.teacher_variances()
+    target_var = float(np.sum(wbar2 * lam))
+    explained = [np.zeros(1), wbar2 * lam] + [np.zeros(x.size) for x in levels[2:]]
+    lv, wt, dg, ex = (np.concatenate(x) for x in (levels, weights, degree, explained))
+    # nodes below 1e-13 of the top are white to float64 (κ never resolves them): move them there
+    live = lv > max(1e-13 * float(lv.max()), LEVEL_FLOOR)
+    white += float(lv[~live & (dg >= 2)] @ wt[~live & (dg >= 2)])
+    white = white if white > 1e-10 * float(t.sum()) else 0.0
+    residual = float(np.sum(ex[~live]))
+    lv, wt, dg, ex = lv[live], wt[live], dg[live], ex[live]
+    order = np.argsort(-lv, kind="stable")
+    return HermiteSpectrum(
+        eigenvalues=lv[order], weights=wt[order], degree=dg[order], explained=ex[order],
+        coefficients=np.sqrt(t), white_var=white, target_var=target_var, residual_var=residual,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class _WeightedSums(SpectralSums):
+    """Nodes with multiplicities: the level at index I is that of the first node whose
+    cumulative weight reaches I (a decreasing step function, as for unit weights)."""
+
+    def level_at(self, index: np.ndarray) -> np.ndarray:
+        cum = np.cumsum(self.weights)
+        pos = np.searchsorted(cum, np.asarray(index, dtype=np.float64), side="left")
+        return self.levels[np.clip(pos, 0, self.levels.size - 1)]
+
+
+def hermite_sums(hs: HermiteSpectrum) -> SpectralSums:
+    """§5 nodes of :func:`hermite_spectrum` in scaled units, the white part as one node of
+    level ``_WHITE_LEVEL`` × the top carrying τ (Σ ω ℓ = τ/ν₁)."""
+    top = float(hs.eigenvalues[0])
+    levels, weights = hs.eigenvalues / top, np.asarray(hs.weights, dtype=np.float64)
+    variances = np.divide(hs.explained, hs.eigenvalues)  # w̄'² = power/ν, unit projections
+    total_weight = float(weights.sum())
+    if hs.white_var > 0:
+        levels = np.append(levels, _WHITE_LEVEL)
+        weights = np.append(weights, hs.white_var / top / _WHITE_LEVEL)
+        variances = np.append(variances, 0.0)
+        total_weight = float(_UNBOUNDED)
+    total = float(variances @ weights)
+    shares = variances / total if total > 0 else np.zeros_like(variances)
+    return _WeightedSums(
+        levels=np.maximum(levels, LEVEL_FLOOR),
+        shares=shares,
+        weights=weights,
+        latent_dim=int(min(total_weight, _UNBOUNDED)),
+        lambda_plus=top,
+        log_teacher_var=float(np.log(total)) if total > 0 else float("-inf"),
+        trace_levels=float(levels @ weights),
+        smallest_level=float(levels[-1]),
+        compressed=True,
+    )
+
+
+def hermite_loss(
+    hs: HermiteSpectrum, n_features: object, n_samples: object, ridge: object = 0.0, *,
+    noise_var: float = 0.0,
+) -> TheoryResult:  # fmt: skip
+    r"""Test loss averaged over the features' draw: §5 on :func:`hermite_spectrum`'s nodes.
+
+    .. math:: \kappa\Big(1 - \frac{\mathrm{df}_1}{N}\Big)\Big(1 - \frac{\mathrm{df}_1}{P}\Big)
+              = \frac{\gamma}{NP},\qquad \mathrm{df}_1 = \sum_i \omega_i\frac{\nu_i}{\nu_i+\kappa}
+              + \frac{\tau}{\kappa}
+
+    and §5's loss with the teacher on degree 1 (unit-variance projections in the Hermite basis);
+    the teacher power no feature reaches adds to the noise and to ``excess``.
+
+    Parameters
+    ----------
+    hs : HermiteSpectrum
+    n_features, n_samples, ridge : array_like
+        N > 0, P > 0 and γ ≥ 0 (sum-of-squares ridge), broadcast together.
+    noise_var : float
+        σ_ε².
+
+    Returns
+    -------
+    TheoryResult
+        A pole (γ = 0 at N = P) is inf with a NumericalWarning.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.from_eigenvalues([1.0] * 200), activation="relu")
+    >>> res = hermite_loss(hermite_spectrum(spec), 400, 800, 1e-3 * 400 * 800 / 200)
+    >>> round(float(res.excess), 3)  # Mei & Montanari's limit at ψ1 = 2, ψ2 = 4, λ = 1e-3: 0.435
+    0.432
+    """
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    rg = _as_points("ridge", ridge, allow_zero=True)
+    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    sums = hermite_sums(hs)
+    core = evaluate_hermite(sums, hs, nf.ravel(), ns.ravel(), rg.ravel(), noise_var)
+    _scaled.warn(core)
+    return result_from_core(core, nf, ns, rg)
+
+
+def evaluate_hermite(sums: SpectralSums, hs: HermiteSpectrum, nf, ns, rg, noise_var) -> dict:
+    """The §5 core at flat points for :func:`hermite_loss` (``excess`` = test_mse − σ_ε²)."""
+    with np.errstate(divide="ignore"):
+        log_gh = np.log(rg) - np.log(nf) - np.log(ns) - sums.log_lambda_plus
+    core = _scaled.evaluate(sums, nf, ns, log_gh, noise_var + hs.residual_var)
+    core["excess"] = core["excess"] + hs.residual_var
+    return core
