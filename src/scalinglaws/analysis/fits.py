@@ -6,7 +6,7 @@ The package face exposes this module as ``scalinglaws.fit``. Three forms (``docs
 form               law                                                          parameters
 =================  ===========================================================  ==================
 ``power_law``      :math:`L(x) = E + A x^{-a}` (E may be fixed, e.g. to 0)      ``E, A, a``
-``chinchilla``     :math:`L(N, D) = E + A N^{-\alpha} + B D^{-\beta}`            ``E, A, B,``
+``chinchilla``     :math:`L(N, D) = E + A N^{-\alpha} + B D^{-\beta}`           ``E, A, B,``
                    (Hoffmann et al. 2022, arXiv:2203.15556, Approach 3)         ``alpha, beta``
 ``model``          the solvable model's test loss (:func:`fit_model`)           ``alpha,``
                                                                                 ``amplitude,``
