@@ -227,6 +227,9 @@ def reproduce(
     names = resolve_findings(findings)
     executor = check_choice("executor", executor, EXECUTORS)
     out = Path(out_dir)
+    if not command:  # called from Python: record the equivalent call
+        command = (f"reproduce({names!r}, {str(out)!r}, quick={quick}, seeds={seeds}, rng={rng}, "
+                   f"executor={executor!r})")  # fmt: skip
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
