@@ -119,7 +119,8 @@ def reproduce_section(path: Path, data: dict | None = None) -> dict:
             if not png.is_file():
                 notes.append(f"figure {figure['png']} is missing")
                 continue
-            figures.append({"title": f"{finding['name']}: {figure['name']}",
+            short = figure["name"].removeprefix(f"{finding['name']}_").replace("_", " ")
+            figures.append({"title": f"{finding['name']}: {short}",
                             "alt": figure.get("caption") or figure["name"],
                             "src": png_data_uri(png), "anchor": _anchor(figure["png"]),
                             "file": figure["png"]})  # fmt: skip
