@@ -15,7 +15,8 @@
    predicted: RMSE of log L and how many points fall inside the 95 % prediction band, for the
    model and for the Chinchilla form on (N, P).
 
-Run:  .venv/bin/python benchmarks/bench_fit_model.py [--seeds 8] [--cache DIR]
+Run:  .venv/bin/python benchmarks/bench_fit_model.py [--seeds 8] [--ridges 1e-5,1e-2]
+      [--parts 1,2,3] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -77,38 +78,51 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--ridges", default="1e-5,1e-2", help="Comma-separated ridges of part 1.")
+    parser.add_argument("--parts", default="1,2,3", help="Which parts to run (comma-separated).")
     parser.add_argument("--cache", type=Path, default=None, help="Keep the simulations here.")
     args = parser.parse_args()
-    grids = {}
-    print("1. recovery, M = 2000, N, P spanning 50-4000, ridge 1e-2")
-    for alpha in (0.5, 1.0, 2.0):
-        ds = grids[alpha] = simulated(alpha, N_GRID, P_GRID, args.seeds, args.cache)
-        start = time.perf_counter()
-        result = fit(ds, form="model", y="test_mse", group="seed")
-        print(f"  alpha = {alpha:g}: fit + 1000 resamples in {time.perf_counter() - start:.1f} s")
-        show(result, {"alpha": alpha, "amplitude": 1.0, "latent_dim": 2000})
-        print(
-            f"    allocation: a = {result.allocation.a:.3f}, tokens per parameter "
-            f"{result.allocation.tokens_per_parameter:.3g} ({result.allocation.note})"
-        )
-    print("2. N, P <= 200, far below M = 2000")
-    ds = simulated(1.0, SMALL, SMALL, args.seeds, args.cache)
-    result = fit(ds, form="model", y="test_mse", group="seed", n_bootstrap=300)
-    show(result, {"alpha": 1.0, "amplitude": 1.0, "latent_dim": 2000})
-    print("3. held out: fit the low-compute half of the alpha = 1 grid, predict the rest")
-    ds = grids[1.0]
-    frame = ds["test_mse"].to_dataframe().reset_index()
-    median = float(np.median(6.0 * frame.n_features * frame.n_samples))
-    for form, extra in (("model", {}), ("chinchilla", {"x": ("n_features", "n_samples")})):
-        result = fit(ds, form=form, y="test_mse", group="seed", heldout_column="compute",
-                     heldout_above=median, n_bootstrap=300, **extra)  # fmt: skip
-        held = result.heldout
-        print(
-            f"  {form:>10}: trained on {held.n_train}, predicted {held.n_heldout}: RMSE(log L) "
-            f"{held.rmse_log:.3f}, {held.n_inside} inside the 95 % prediction band"
-        )
-        if form == "model":
-            show(result, {"alpha": 1.0, "amplitude": 1.0, "latent_dim": 2000})
+    ridges = [float(r) for r in args.ridges.split(",")]
+    parts = set(args.parts.split(","))
+    if "1" in parts:
+        for ridge in ridges:
+            print(f"1. recovery, M = 2000, N, P spanning 50-4000, ridge {ridge:g}")
+            for alpha in (0.5, 1.0, 2.0):
+                ds = simulated(alpha, N_GRID, P_GRID, args.seeds, args.cache, ridge=ridge)
+                start = time.perf_counter()
+                result = fit(ds, form="model", y="test_mse", group="seed")
+                print(f"  alpha = {alpha:g}: fit + 1000 resamples in "
+                      f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+                show(result, {"alpha": alpha, "amplitude": 1.0, "latent_dim": 2000})
+                print(
+                    f"    allocation: a = {result.allocation.a:.3f}, tokens per parameter "
+                    f"{result.allocation.tokens_per_parameter:.3g} ({result.allocation.note})",
+                    flush=True,
+                )
+    if "2" in parts:
+        for latent_dim in (20000, 2000):
+            print(f"2. N, P <= 200, far below M = {latent_dim}, ridge {ridges[0]:g}")
+            ds = simulated(1.0, SMALL, SMALL, args.seeds, args.cache, ridge=ridges[0],
+                           latent_dim=latent_dim)  # fmt: skip
+            result = fit(ds, form="model", y="test_mse", group="seed", n_bootstrap=300)
+            show(result, {"alpha": 1.0, "amplitude": 1.0, "latent_dim": latent_dim})
+    if "3" in parts:
+        print(f"3. held out: fit the low-compute half of the alpha = 1 grid (ridge {ridges[0]:g}), "
+              "predict the rest")  # fmt: skip
+        ds = simulated(1.0, N_GRID, P_GRID, args.seeds, args.cache, ridge=ridges[0])
+        frame = ds["test_mse"].to_dataframe().reset_index()
+        median = float(np.median(6.0 * frame.n_features * frame.n_samples))
+        for form, extra in (("model", {}), ("chinchilla", {"x": ("n_features", "n_samples")})):
+            result = fit(ds, form=form, y="test_mse", group="seed", heldout_column="compute",
+                         heldout_above=median, n_bootstrap=300, **extra)  # fmt: skip
+            held = result.heldout
+            print(
+                f"  {form:>10}: trained on {held.n_train}, predicted {held.n_heldout}: RMSE(log L) "
+                f"{held.rmse_log:.3f}, {held.n_inside} inside the 95 % prediction band",
+                flush=True,
+            )
+            if form == "model":
+                show(result, {"alpha": 1.0, "amplitude": 1.0, "latent_dim": 2000})
 
 
 if __name__ == "__main__":

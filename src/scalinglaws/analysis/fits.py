@@ -2,17 +2,15 @@ r"""Fit measured scaling laws robustly, with bootstrap uncertainty, allocation a
 
 The package face exposes this module as ``scalinglaws.fit``. Three forms (``docs/fitting.md``):
 
-=================  ===========================================================  ==================
-form               law                                                          parameters
-=================  ===========================================================  ==================
-``power_law``      :math:`L(x) = E + A x^{-a}` (E may be fixed, e.g. to 0)      ``E, A, a``
-``chinchilla``     :math:`L(N, D) = E + A N^{-\alpha} + B D^{-\beta}`           ``E, A, B,``
-                   (Hoffmann et al. 2022, arXiv:2203.15556, Approach 3)         ``alpha, beta``
-``model``          the solvable model's test loss (:func:`fit_model`)           ``alpha,``
-                                                                                ``amplitude,``
-                                                                                ``latent_dim,``
-                                                                                ``noise_var``
-=================  ===========================================================  ==================
+=================  =========================================================================
+form               law, and its parameters
+=================  =========================================================================
+``power_law``      :math:`L(x) = E + A x^{-a}` (E may be fixed, e.g. to 0): ``E``, ``A``, ``a``
+``chinchilla``     :math:`L(N, D) = E + A N^{-\alpha} + B D^{-\beta}` (Hoffmann et al. 2022,
+                   arXiv:2203.15556, Approach 3): ``E``, ``A``, ``B``, ``alpha``, ``beta``
+``model``          the solvable model's test loss (:func:`fit_model`): ``alpha``,
+                   ``amplitude``, ``latent_dim``, ``noise_var``
+=================  =========================================================================
 
 **Estimator** (the standard one for this job, Hoffmann et al. 2022): minimize
 :math:`\sum_i H_\delta(\log\hat L_i - \log L_i)`, Huber with δ = 1e-3, where
