@@ -152,3 +152,15 @@ def test_cli_route_hermite_is_the_library_number(capsys):
     assert rec["excess"] == pytest.approx(expected, rel=1e-15)
     assert main([*args, "--teacher-activation", "relu", "--teacher-width", "50"]) == 2
     assert "'route' must be 'reference' or 'auto'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_relu_route_is_scale_invariant_over_the_float_range(scale):
+    """relu is homogeneous: Λ → cΛ, σ_w² → σ_w²/c, γ → cγ leaves the loss unchanged."""
+    def loss(c):
+        spec = ModelSpec(spectrum=Spectrum.from_eigenvalues(c * np.ones(150)), activation="relu",
+                         teacher=Teacher.isotropic(1.0 / c), noise_var=0.1)
+        return hermite_loss(hermite_spectrum(spec), [75.0, 300.0], [300.0, 600.0],
+                            [0.0, c], noise_var=0.1).excess
+    # the nodes are drawn once and scaled; the sums run in scaled units: round-off only
+    np.testing.assert_allclose(loss(scale), loss(1.0), rtol=1e-10)

@@ -127,7 +127,8 @@ class HermiteSpectrum:
     degree : ndarray of shape (n_nodes,)
         Hermite degree of each node (``-1`` for the white part).
     explained : ndarray of shape (n_nodes,)
-        Teacher power along each node (all of it in degree 1).
+        Teacher power along each node (all of it in degree 1), in units of
+        ``exp(log_explained_scale)`` (so that any teacher scale float64's logs hold works).
     coefficients : ndarray of shape (max_degree + 1,)
         :math:`E[a_k(c)^2]^{1/2}` over the feature weights.
     white_var : float
@@ -146,6 +147,7 @@ class HermiteSpectrum:
     white_var: float
     target_var: float
     residual_var: float
+    log_explained_scale: float = 0.0
 
 
 def _product_bins(d: np.ndarray, max_degree: int, width: float):
@@ -213,20 +215,23 @@ _PAIRS_UP_TO = 4096
 
 
 def _weight_moments(spec: ModelSpec, max_degree: int, n_nodes: int, seed: int) -> _WeightMoments:
-    """Averages over ``n_nodes`` fixed Gaussian nodes u ~ N(0, σ_u²/M), with w = Λ^½u ∘ ... and
-    c = Σ w_i²; the Hermite coefficients come from a table in log c (161 points, cubic)."""
+    """Averages over ``n_nodes`` fixed Gaussian nodes u ~ N(0, σ_u²/M), with w = Λ^½u and
+    c = Σ w_i² (drawn twice from one seed, so memory stays O(M²) for degree 2's block); the
+    Hermite coefficients come from a table in log c (161 points, cubic)."""
     from scipy.interpolate import CubicSpline
 
     lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
     m, s = lam.size, spec.feature_var / spec.latent_dim
-    gen = np.random.default_rng(np.random.SeedSequence([seed, 12]))
     block = max(1, (1 << 22) // max(m, 1))
+
+    def chunks():  # the same nodes on every pass, ~32 MiB at a time
+        gen = np.random.default_rng(np.random.SeedSequence([seed, 12]))
+        for r0 in range(0, n_nodes, block):
+            yield r0, s * lam * gen.standard_normal((min(block, n_nodes - r0), m)) ** 2
+
     c = np.empty(n_nodes)
-    chunks = []
-    for r0 in range(0, n_nodes, block):
-        w2 = s * lam * gen.standard_normal((min(block, n_nodes - r0), m)) ** 2
+    for r0, w2 in chunks():
         c[r0 : r0 + w2.shape[0]] = w2.sum(axis=1)
-        chunks.append(w2)
     grid = np.geomspace(c.min() / 1.5, (c.max() + 40.0 * s * lam.max()) * 1.5, 161)
     table = hermite_coefficients(spec.activation, grid, max_degree)
     log_grid = np.log(grid)
@@ -238,19 +243,20 @@ def _weight_moments(spec: ModelSpec, max_degree: int, n_nodes: int, seed: int) -
     totals = a2.mean(axis=1)
     shapes = np.zeros((max_degree + 1, m))
     pairs = np.zeros((m, m)) if m <= _PAIRS_UP_TO and max_degree >= 2 else None
-    r0 = 0
-    for w2 in chunks:
+    scale = float(np.mean(c))  # w²/c and w²w²/c² in units of c's mean: no over/underflow
+    cn = c / scale
+    for r0, w2 in chunks():
         rows = slice(r0, r0 + w2.shape[0])
-        shapes += (a2[:, rows] / c[rows]) @ w2
+        w2n = w2 / scale
+        shapes += (a2[:, rows] / cn[rows]) @ w2n
         if pairs is not None:
-            pairs += (w2 * (a2[2, rows] / c[rows] ** 2)[:, None]).T @ w2
-        r0 += w2.shape[0]
+            pairs += (w2n * (a2[2, rows] / cn[rows] ** 2)[:, None]).T @ w2n
     shapes /= n_nodes
     if pairs is not None:
         pairs /= n_nodes
     # degree 1 by the tilting identity E[w_i² f(c)] = sλ_i E[f(c + sλ_i Z)], Z ~ χ²₂: exact
     # wherever a_1(c)²/c is constant (linear, relu), and smooth in the nodes otherwise
-    z = gen.chisquare(2.0, n_nodes)
+    z = np.random.default_rng(np.random.SeedSequence([seed, 13])).chisquare(2.0, n_nodes)
     slope2 = CubicSpline(log_grid, table[1] ** 2 / grid)
     tilt = s * lam
     step = max(1, (1 << 22) // n_nodes)
@@ -337,20 +343,25 @@ def hermite_spectrum(
         weights.append(cnt[keep])
         degree.append(np.full(int(keep.sum()), k))
     white = mom.remainder
-    wbar2 = spec.teacher_variances()
-    target_var = float(np.sum(wbar2 * lam))
-    explained = [np.zeros(1), wbar2 * lam] + [np.zeros(x.size) for x in levels[2:]]
+    shares, log_scale = spec.scaled_teacher_variances()
+    top = float(lam.max())
+    log_explained = log_scale + float(np.log(top))
+    power = shares * (lam / top)  # w̄²λ in units of exp(log_explained)
+    explained = [np.zeros(1), power] + [np.zeros(x.size) for x in levels[2:]]
     lv, wt, dg, ex = (np.concatenate(x) for x in (levels, weights, degree, explained))
     # nodes below 1e-13 of the top are white to float64 (κ never resolves them): move them there
     live = lv > max(1e-13 * float(lv.max()), LEVEL_FLOOR)
     white += float(lv[~live & (dg >= 2)] @ wt[~live & (dg >= 2)])
     white = white if white > 1e-10 * float(t.sum()) else 0.0
-    residual = float(np.sum(ex[~live]))
+    with np.errstate(over="ignore", divide="ignore"):  # inf only where float64 cannot hold it
+        target_var = float(np.exp(np.log(np.sum(power)) + log_explained))
+        residual = float(np.exp(np.log(np.sum(ex[~live])) + log_explained))
     lv, wt, dg, ex = lv[live], wt[live], dg[live], ex[live]
     order = np.argsort(-lv, kind="stable")
     return HermiteSpectrum(
         eigenvalues=lv[order], weights=wt[order], degree=dg[order], explained=ex[order],
         coefficients=np.sqrt(t), white_var=white, target_var=target_var, residual_var=residual,
+        log_explained_scale=log_explained,
     )  # fmt: skip
 
 
@@ -385,7 +396,7 @@ def hermite_sums(hs: HermiteSpectrum) -> SpectralSums:
         weights=weights,
         latent_dim=int(min(total_weight, _UNBOUNDED)),
         lambda_plus=top,
-        log_teacher_var=float(np.log(total)) if total > 0 else float("-inf"),
+        log_teacher_var=float(np.log(total)) + hs.log_explained_scale if total > 0 else -np.inf,
         trace_levels=float(levels @ weights),
         smallest_level=float(levels[-1]),
         compressed=True,
