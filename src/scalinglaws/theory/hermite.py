@@ -8,32 +8,38 @@ functions of z: with :math:`c = u^\top\Lambda u` and :math:`h_k = \mathrm{He}_k/
           \qquad a_k(c) = E[\sigma(\sqrt c\, G)\, h_k(G)],
 
 so a feature is a linear map of the Hermite tensors of z, and the features' second-moment
-operator is block-diagonal in the degree k. Its spectrum is computed here, not estimated from a
-draw, under one approximation: the pre-activation variance c is replaced by its mean
-:math:`\bar c = \sigma_u^2\,\mathrm{tr}\Lambda/M` (exact in the proportional limit when the
-effective rank :math:`(\mathrm{tr}\Lambda)^2/\mathrm{tr}\Lambda^2` is large). With
-:math:`d_i = \lambda_i/\mathrm{tr}\Lambda`:
+operator is block-diagonal in the degree k, with trace :math:`E_u[a_k(c)^2]` in degree k. Its
+spectrum is computed here, not estimated from a draw of features: averages over u run over 4096
+fixed Gaussian nodes of the weights (w = Λ^½u, c = |w|², no N×N matrix), and
 
-- degree 0: one direction, :math:`a_0^2` (the features' mean);
-- degree 1: :math:`a_1^2 d_i`, i = 1..M, the only directions that carry a linear teacher
-  (power :math:`\bar w_i^2\lambda_i` along direction i);
-- degree 2: Gaussian fourth moments of :math:`u`: :math:`\propto 2 d_i d_j` for i < j and the
-  eigenvalues of :math:`2\,\mathrm{diag}(d^2) + dd^\top` (the squares and the norm direction),
-  scaled to the total :math:`a_2^2`;
-- degree 3 ≤ k ≤ K: :math:`\propto \prod_m d_{i_m}` over multisets of size k, scaled to
-  :math:`a_k^2`, counted in logarithmic bins through Newton's identity for the complete
-  homogeneous polynomials (the bins' levels are their exact means);
-- degrees above K: white, :math:`\tau = E\sigma(\sqrt{\bar c}G)^2 - \sum_{k\le K} a_k^2` spread
-  over unboundedly many directions: it adds τ/κ to df₁ and nothing else.
+- degree 0: one direction, :math:`E[a_0(c)^2]` (the features' mean);
+- degree 1: :math:`E[a_1(c)^2 w_i^2/c]`, i = 1..M (by the tilting identity
+  :math:`E[w_i^2 f(c)] = s\lambda_i E[f(c + s\lambda_i Z)]`, Z ~ χ²₂, s = σ_u²/M), the only
+  directions that carry a linear teacher (power :math:`\bar w_i^2\lambda_i` along i);
+- degree 2: :math:`2G_{ij}` for the pairs i < j (in logarithmic bins) and the eigenvalues of
+  the M×M matrix :math:`G_{ij} = E[a_2(c)^2 w_i^2 w_j^2/c^2]` (the squares and the norm
+  direction);
+- degree 3 ≤ k ≤ K (approximation H1): :math:`\propto\prod_m d^{(k)}_{i_m}` over multisets of
+  size k, :math:`d^{(k)}_i = E[a_k^2 w_i^2/c]/E[a_k^2]`, scaled to :math:`E[a_k(c)^2]`,
+  counted in logarithmic bins through Newton's identity for the complete homogeneous
+  polynomials (each bin's level is its members' exact mean);
+- degrees above K (approximation H2): white,
+  :math:`\tau = E[\sigma(\sqrt c G)^2 - \sum_{k\le K} a_k(c)^2]` over unboundedly many
+  directions: it adds τ/κ to df₁ and nothing else.
 
-The loss is then §5 of the linear model on these weighted nodes (unit-variance projections,
-Gaussian equivalence in the Hermite basis). For linear features it is §5 itself.
+Isotropic data make c concentrate, and the result is Mei & Montanari's proportional limit; at
+low effective rank :math:`(\mathrm{tr}\Lambda)^2/\mathrm{tr}\Lambda^2` H1 is not accurate
+(docs/nonlinear-theory.md gives the measurements).
+
+The loss is then §5 of the linear model on these weighted nodes (approximation H3: unit-variance
+i.i.d. projections, Gaussian equivalence in the Hermite basis). For linear features it is §5
+itself.
 
 =========  =====================  ==================================================
 symbol     name                   meaning
 =========  =====================  ==================================================
-a_k        ``coefficients``       Hermite coefficients of σ at variance c̄
-c̄          ``variance``           mean pre-activation variance σ_u² tr Λ / M
+a_k        ``coefficients``       Hermite coefficients of σ (rms over the weights)
+c          ``variance``           pre-activation variance uᵀΛu
 K          ``max_degree``         highest degree given its own spectrum
 τ          ``white_var``          power of the degrees above K
 =========  =====================  ==================================================
