@@ -10,7 +10,7 @@ functions of z: with :math:`c = u^\top\Lambda u` and :math:`h_k = \mathrm{He}_k/
 so a feature is a linear map of the Hermite tensors of z, and the features' second-moment
 operator is block-diagonal in the degree k, with trace :math:`E_u[a_k(c)^2]` in degree k. Its
 spectrum is computed here, not estimated from a draw of features: averages over u run over 4096
-fixed Gaussian nodes of the weights (w = Λ^½u, c = |w|², no N×N matrix), and
+fixed Gaussian nodes of the weights (w = Λ^½u, c = Σ w_i², no N×N matrix), and
 
 - degree 0: one direction, :math:`E[a_0(c)^2]` (the features' mean);
 - degree 1: :math:`E[a_1(c)^2 w_i^2/c]`, i = 1..M (by the tilting identity
@@ -73,7 +73,7 @@ _UNBOUNDED = 2**62
 
 def _quadrature_rule():
     """Nodes and weights of E[f(G)]: composite Gauss–Legendre on geometric panels either side of
-    0 out to |g| = 14 (a kink of σ at 0 falls on a panel edge), 16 nodes a panel."""
+    0 out to 14 standard deviations (a kink of σ at 0 falls on a panel edge), 16 nodes a panel."""
     t, w = leggauss(16)
     edges = np.concatenate([[0.0], np.geomspace(1e-9, 14.0, 80)])
     half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
