@@ -167,3 +167,10 @@ def test_relu_route_is_scale_invariant_over_the_float_range(scale):
                             [0.0, c], noise_var=0.1).excess
     # the nodes are drawn once and scaled; the sums run in scaled units: round-off only
     np.testing.assert_allclose(loss(scale), loss(1.0), rtol=1e-10)
+
+
+def test_work_beyond_minutes_is_refused_in_one_line():
+    spec = flat(3_000_000, activation="relu")
+    with pytest.raises(InputError, match=r"^'n_nodes' times 'latent_dim' must be at most .*"
+                                         r"4096 x 3000000 instead"):
+        hermite_spectrum(spec)

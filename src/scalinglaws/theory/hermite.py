@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import InputError, check_positive_int
 from ..model.spec import ModelSpec
 from . import _scaled
 from ._hermite_parts import (
@@ -72,6 +72,8 @@ MAX_DEGREE = 6
 BINS_PER_DECADE = 64
 #: The white part's level relative to the largest: far below any κ float64 resolves there.
 _WHITE_LEVEL = 1e-200
+#: n_nodes × M above this is refused (about a minute of moments on two cores).
+_MAX_WORK = 2**33
 #: Σ weights above this are "unbounded" for the solver (N and P never reach it).
 _UNBOUNDED = 2**62
 
@@ -140,6 +142,12 @@ def hermite_spectrum(
     max_degree = check_positive_int("max_degree", max_degree)
     bins_per_decade = check_positive_int("bins_per_decade", bins_per_decade)
     n_nodes = check_positive_int("n_nodes", n_nodes)
+    if spec.latent_dim * n_nodes > _MAX_WORK:
+        raise InputError(
+            f"'n_nodes' times 'latent_dim' must be at most {_MAX_WORK:.2g} for the Hermite route "
+            f"(minutes of work beyond). Got {n_nodes} x {spec.latent_dim} instead; lower n_nodes "
+            "or use route='reference'."
+        )
     lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
     mom = _weight_moments(spec, max_degree, n_nodes, int(seed))
     t = mom.totals
