@@ -122,8 +122,8 @@ def theory_command(
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
     import numpy as np
 
-    from .._validation import check_float_list, check_int_list
     from ..bridges.equivalence import predict_grid
+    from ..results import Grid
 
     spec = spec_from_options(**model)
     resolved = "exact" if spec.is_linear and spec.teacher.is_linear else "two"
@@ -138,8 +138,7 @@ def theory_command(
             "'n_reference' applies to the two-level theory only (--level two). "
             f"Got n_reference={n_reference} with level {resolved!r} instead."
         )
-    sizes = [len(check_int_list(name, v)) for name, v in (("n_features", n_features),
-             ("n_samples", n_samples))] + [len(check_float_list("ridges", ridge))]  # fmt: skip
+    sizes = Grid(n_features=n_features, n_samples=n_samples, ridges=ridge).shape
     parameter = "'n_features', 'n_samples' or 'ridge' (the grid's size)"
     _check_output(int(np.prod(sizes)), as_json, max_memory, parameter)
     with ProgressBar("theory", enabled=progress) as bar:
@@ -224,13 +223,14 @@ def optimal_command(n_features, n_samples, progress, allow_slow, max_memory, as_
     """Optimal ridge γ* and the loss L_opt there, for each (N, P)."""
     import numpy as np
 
-    from .._validation import check_int_list
+    from ..results import Grid
     from ..theory import optimal_ridge
     from ..theory._grid import run_in_chunks
 
     spec = _linear_spec(model)
-    nf = np.array(check_int_list("n_features", n_features), dtype=float)
-    ns = np.array(check_int_list("n_samples", n_samples), dtype=float)
+    axes = Grid(n_features=n_features, n_samples=n_samples)
+    nf = np.array(axes.n_features, dtype=float)
+    ns = np.array(axes.n_samples, dtype=float)
     _check_output(nf.size * ns.size, as_json, max_memory, "'n_features' or 'n_samples'")
     flat_n, flat_p = (g.ravel() for g in np.meshgrid(nf, ns, indexing="ij"))
     names = ("ridge", "normalized_ridge", "test_mse", "excess", "kappa")
