@@ -5,7 +5,8 @@ module             what it holds
 =================  ==============================================================
 ``equivalence``    Gaussian equivalence for any activation and teacher: one level
                    (a given draw of the features) and two levels (averaged)
-``realdata``       random-feature regression on real datasets and its theory
+``realdata``       random-feature regression on real datasets (the measurement)
+``pool_theory``    its theory from the measured training pool
 ``tasks``          real regression tasks (inputs, targets) and their per-seed splits
 =================  ==============================================================
 """
