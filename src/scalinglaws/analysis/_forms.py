@@ -30,7 +30,7 @@ from scipy.special import logsumexp
 from .._errors import InputError
 from ._robust import huber
 
-__all__ = ["PowerSumForm", "POWER_LAW", "CHINCHILLA", "FORMS", "log_predict"]
+__all__ = ["PowerSumForm", "POWER_LAW", "CHINCHILLA", "FORMS", "log_predict", "start_thetas"]
 
 #: Exponent bounds; an exponent at 0 makes its term a constant that merges with E.
 EXPONENT_BOUNDS = (0.0, 10.0)
@@ -197,3 +197,37 @@ class PowerSumObjective:
         grad[1 : 1 + k] = wpsi @ terms
         grad[1 + k :] = -(wpsi[:, None] * terms * self.z).sum(axis=0)
         return float(h @ weights) * scale, grad[self.free]
+
+
+def start_thetas(objective, form, center, starts, fixed) -> np.ndarray:
+    """Free θ to start from: the user's ``starts``, or the best grid point per exponent pair
+    (and floor) of :meth:`PowerSumForm.start_grid` — the amplitudes, which enter almost linearly,
+    are chosen by the objective, the nonconvex directions all kept."""
+    if starts is None:
+        grid = form.start_grid(objective.log_y)
+        grid[:, ~objective.free] = objective.theta_full[~objective.free]
+        values = objective.values(grid[:, objective.free], np.ones(objective.log_y.size))
+        k = form.n_vars
+        key = [j for j in range(grid.shape[1]) if not 1 <= j <= k and objective.free[j]]
+        _, group = np.unique(grid[:, key], axis=0, return_inverse=True)
+        best = [
+            np.flatnonzero(group == g)[np.argmin(values[group == g])]
+            for g in range(group.max() + 1)
+        ]
+        return grid[np.sort(best)][:, objective.free]
+    rows = []
+    for start in starts:
+        public = np.array(
+            [fixed.get(n, start.get(n, np.nan)) for n in form.names], dtype=np.float64
+        )
+        if not np.all(np.isfinite(public) & (public >= 0)) or np.any(
+            public[1 : 1 + form.n_vars] <= 0
+        ):
+            raise InputError(
+                f"'starts' must give {', '.join(form.names)} (finite, amplitudes > 0). Got "
+                f"{dict(start)!r} instead."
+            )
+        rows.append(form.to_internal(public, center)[objective.free])
+    if not rows:
+        raise InputError("'starts' must hold at least one start. Got an empty sequence instead.")
+    return np.array(rows)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
+from .._errors import InputError
 from ._robust import huber
 from ._surrogate import Surrogate
 
-__all__ = ["ModelObjective", "node_starts", "INTERNAL"]
+__all__ = ["ModelObjective", "node_starts", "check_model_fixed", "INTERNAL"]
 
 #: Internal parameter names, in order.
 INTERNAL = ("log_alpha", "log_c", "log_latent_dim", "log_noise_var")
@@ -124,3 +125,21 @@ def node_starts(objective: ModelObjective, bounds_full: np.ndarray, count: int) 
             scores.append(value if np.isfinite(value) else np.inf)
     order = np.argsort(scores, kind="stable")[:count]
     return np.array(rows)[order]
+
+
+def check_model_fixed(fixed: dict) -> dict:
+    """The parameters held fixed, checked: ``alpha``, ``latent_dim`` (> 0), ``noise_var`` (>= 0)."""
+    out = {}
+    for name, value in fixed.items():
+        if name not in ("alpha", "latent_dim", "noise_var"):
+            raise InputError(
+                "'fixed' must name 'alpha', 'latent_dim' or 'noise_var' for the model form. "
+                f"Got {name!r} instead."
+            )
+        value = float(value)
+        positive = name != "noise_var"
+        if not np.isfinite(value) or value < 0 or (positive and value == 0):
+            need = "> 0" if positive else ">= 0"
+            raise InputError(f"'fixed' must hold {name} {need}. Got {value!r} instead.")
+        out[name] = value
+    return out

@@ -46,7 +46,15 @@ from .._validation import check_choice, check_positive_float, check_positive_int
 from . import _robust
 from ._fit_inputs import FitTable, column_names, fit_table
 from ._fit_result import FitResult
-from ._forms import CHINCHILLA, FORMS, POWER_LAW, PowerSumForm, PowerSumObjective, log_predict
+from ._forms import (
+    CHINCHILLA,
+    FORMS,
+    POWER_LAW,
+    PowerSumForm,
+    PowerSumObjective,
+    log_predict,
+    start_thetas,
+)
 from .allocation import Allocation, chinchilla_allocation
 from .heldout import Heldout, score_heldout, split_heldout
 from .model_fit import ModelFit, fit_model
@@ -277,47 +285,13 @@ def _check_points(table: FitTable, n_free: int, form: PowerSumForm) -> None:
         )
 
 
-def _starts(objective, form, center, starts, fixed) -> np.ndarray:
-    """Free θ to start from: the user's ``starts``, or the best grid point per exponent pair
-    (and floor) of :meth:`PowerSumForm.start_grid` — the amplitudes, which enter almost linearly,
-    are chosen by the objective, the nonconvex directions all kept."""
-    if starts is None:
-        grid = form.start_grid(objective.log_y)
-        grid[:, ~objective.free] = objective.theta_full[~objective.free]
-        values = objective.values(grid[:, objective.free], np.ones(objective.log_y.size))
-        k = form.n_vars
-        key = [j for j in range(grid.shape[1]) if not 1 <= j <= k and objective.free[j]]
-        _, group = np.unique(grid[:, key], axis=0, return_inverse=True)
-        best = [
-            np.flatnonzero(group == g)[np.argmin(values[group == g])]
-            for g in range(group.max() + 1)
-        ]
-        return grid[np.sort(best)][:, objective.free]
-    rows = []
-    for start in starts:
-        public = np.array(
-            [fixed.get(n, start.get(n, np.nan)) for n in form.names], dtype=np.float64
-        )
-        if not np.all(np.isfinite(public) & (public >= 0)) or np.any(
-            public[1 : 1 + form.n_vars] <= 0
-        ):
-            raise InputError(
-                f"'starts' must give {', '.join(form.names)} (finite, amplitudes > 0). Got "
-                f"{dict(start)!r} instead."
-            )
-        rows.append(form.to_internal(public, center)[objective.free])
-    if not rows:
-        raise InputError("'starts' must hold at least one start. Got an empty sequence instead.")
-    return np.array(rows)
-
-
 def _estimate(table, form, delta, n_boot, gen, fixed, starts, cost_factor, progress):
     objective, center = _objective(table, form, delta, fixed)
     _check_points(table, int(objective.free.sum()), form)
     bounds = form.bounds(objective.log_y)[objective.free]
     ones = np.ones(table.n_points)
     runs = _robust.multistart(
-        objective, _starts(objective, form, center, starts, fixed), bounds, ones
+        objective, start_thetas(objective, form, center, starts, fixed), bounds, ones
     )
     best = runs.best
     point = form.to_public(objective.full(best.x), center)

@@ -47,7 +47,7 @@ from ._fit_inputs import FitTable, column_names, fit_table
 from ._fit_result import FitResult
 from ._identify import identify
 from ._model_grid import COARSE, FINE, MAX_FINE, fine_box, grid, ranges_of, widen
-from ._model_objective import ModelObjective, node_starts
+from ._model_objective import ModelObjective, check_model_fixed, node_starts
 from ._model_report import describe, model_allocation, spec_of
 from ._surrogate import QUANTITIES, build_surrogate
 from .heldout import score_heldout, split_heldout
@@ -242,7 +242,7 @@ def fit_model(
             "feature_var": check_positive_float("feature_var", feature_var),
         },
     }
-    fixed = _check_fixed(fixed or {})
+    fixed = check_model_fixed(fixed or {})
     table = fit_table(data, x=names, y=y, exclude=exclude, drop_invalid=drop_invalid, group=group)
     table = _with_ridge(table, ridge)
     n_free = 4 - len(fixed)
@@ -268,23 +268,6 @@ def fit_model(
             scored = score_heldout(result, table, test, heldout_column, heldout_above)
             result = replace(result, heldout=scored)
     return result
-
-
-def _check_fixed(fixed: dict) -> dict:
-    out = {}
-    for name, value in fixed.items():
-        if name not in ("alpha", "latent_dim", "noise_var"):
-            raise InputError(
-                "'fixed' must name 'alpha', 'latent_dim' or 'noise_var' for the model form. "
-                f"Got {name!r} instead."
-            )
-        value = float(value)
-        positive = name != "noise_var"
-        if not np.isfinite(value) or value < 0 or (positive and value == 0):
-            need = "> 0" if positive else ">= 0"
-            raise InputError(f"'fixed' must hold {name} {need}. Got {value!r} instead.")
-        out[name] = value
-    return out
 
 
 def _with_ridge(table: FitTable, ridge) -> FitTable:
