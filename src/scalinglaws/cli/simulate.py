@@ -63,10 +63,13 @@ def simulate_command(
 ):  # fmt: skip
     """Train random-feature ridge models on a grid of N × P × ridge × seeds; print the exact test
     loss (mean and standard error over seeds)."""
-    from ..results import to_records
-    from ..sampling.simulate import simulate
+    from ..results import Grid, to_records
 
     spec = spec_from_options(**model)
+    # the grid is checked before the sampling side (SciPy) loads, so bad input answers fast
+    Grid(n_features=n_features, n_samples=n_samples, ridges=ridge, n_seeds=seeds)
+    from ..sampling.simulate import simulate
+
     with ProgressBar("simulate", enabled=progress) as bar:
         ds = simulate(
             spec,

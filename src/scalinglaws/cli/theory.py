@@ -122,7 +122,6 @@ def theory_command(
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
     import numpy as np
 
-    from ..bridges.equivalence import predict_grid
     from ..results import Grid
 
     spec = spec_from_options(**model)
@@ -141,6 +140,7 @@ def theory_command(
     sizes = Grid(n_features=n_features, n_samples=n_samples, ridges=ridge).shape
     parameter = "'n_features', 'n_samples' or 'ridge' (the grid's size)"
     _check_output(int(np.prod(sizes)), as_json, max_memory, parameter)
+    from ..bridges.equivalence import predict_grid  # SciPy loads after the input is checked
     with ProgressBar("theory", enabled=progress) as bar:
         ds = predict_grid(
             spec,
