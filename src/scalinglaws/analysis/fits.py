@@ -233,16 +233,9 @@ def _fit_power_sum(
     fixed = form.check_fixed(dict(fixed or {}))
     table = fit_table(data, x=names, y=y, exclude=exclude, drop_invalid=drop_invalid, group=group)
     n_free = len(form.names) - len(fixed)
-    if (heldout_column is None) != (heldout_above is None):
-        raise InputError(
-            "'heldout_column' and 'heldout_above' must be given together. Got "
-            f"heldout_column={heldout_column!r}, heldout_above={heldout_above!r} instead."
-        )
-    test = None
-    if heldout_column is not None:
-        table, test = split_heldout(
-            table, heldout_column, heldout_above, cost_factor=k, n_params=n_free
-        )
+    table, test = split_heldout(
+        table, heldout_column, heldout_above, cost_factor=k, n_params=n_free
+    )
     with _robust.one_blas_thread():
         gen = np.random.default_rng(rng)
         result = _estimate(table, form, delta, n_boot, gen, fixed, starts, k, progress)

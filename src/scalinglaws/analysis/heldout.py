@@ -74,13 +74,22 @@ class Heldout:
 
 
 def split_heldout(
-    table: FitTable, column: str, threshold: float, *, cost_factor: float, n_params: int
-) -> tuple[FitTable, FitTable]:
+    table: FitTable, column: str | None, threshold: float | None, *, cost_factor: float,
+    n_params: int,
+) -> tuple[FitTable, FitTable | None]:  # fmt: skip
     """(training points, held-out points): ``column <= threshold`` and above it.
 
-    Refuses (:class:`~scalinglaws.InputError`) a split that leaves fewer than ``n_params``
-    points to fit or none to predict; see :func:`score_heldout` for an example.
+    ``(table, None)`` when neither is given. Refuses (:class:`~scalinglaws.InputError`) one
+    without the other, and a split that leaves fewer than ``n_params`` points to fit or none to
+    predict; see :func:`score_heldout` for an example.
     """
+    if (column is None) != (threshold is None):
+        raise InputError(
+            "'heldout_column' and 'heldout_above' must be given together. Got "
+            f"heldout_column={column!r}, heldout_above={threshold!r} instead."
+        )
+    if column is None:
+        return table, None
     threshold = float(threshold)
     if not np.isfinite(threshold):
         raise InputError(f"'heldout_above' must be a finite number. Got {threshold!r} instead.")

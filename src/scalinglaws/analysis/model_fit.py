@@ -246,16 +246,9 @@ def fit_model(
     table = fit_table(data, x=names, y=y, exclude=exclude, drop_invalid=drop_invalid, group=group)
     table = _with_ridge(table, ridge)
     n_free = 4 - len(fixed)
-    if (heldout_column is None) != (heldout_above is None):
-        raise InputError(
-            "'heldout_column' and 'heldout_above' must be given together. Got "
-            f"heldout_column={heldout_column!r}, heldout_above={heldout_above!r} instead."
-        )
-    test = None
-    if heldout_column is not None:
-        table, test = split_heldout(
-            table, heldout_column, heldout_above, cost_factor=config["k"], n_params=n_free
-        )
+    table, test = split_heldout(
+        table, heldout_column, heldout_above, cost_factor=config["k"], n_params=n_free
+    )
     if table.n_points < n_free:
         raise InputError(
             f"'data' must have at least {n_free} points to fit the model's {n_free} free "
