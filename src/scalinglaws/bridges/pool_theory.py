@@ -13,10 +13,10 @@ splits. The measurement it is compared with is
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
-import xarray as xr
 
 from .._validation import check_positive_int
 from ..model.activations import Activation, get_activation
@@ -28,6 +28,9 @@ from ..sampling.features import random_projection
 from ..theory import _cost, theory_loss
 from ..theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
 from .tasks import RegressionTask, Split, split_task
+
+if TYPE_CHECKING:  # xarray loads where a Dataset is built (it costs 0.4 s at start-up)
+    import xarray as xr
 
 __all__ = ["MEASURED_RANK_RTOL", "linear_theory_spec", "pool_kernel_spectrum", "realdata_theory"]
 

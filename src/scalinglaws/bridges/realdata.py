@@ -49,9 +49,9 @@ population, so its predictions are meaningful for P well below the pool size.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .._loglog import loglog_fit
 from .._memory import check_memory
@@ -73,6 +73,9 @@ from ..sampling.losses import column_panels, held_out
 from ..sampling.tiles import PaddedRows, tile_size, tiled_products
 from .pool_theory import linear_theory_spec, pool_kernel_spectrum, realdata_theory
 from .tasks import TARGETS, RegressionTask, Split, default_n_test, make_task, split_task
+
+if TYPE_CHECKING:  # xarray loads where a Dataset is built (it costs 0.4 s at start-up)
+    import xarray as xr
 
 __all__ = [
     "TARGETS",

@@ -47,9 +47,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .._memory import check_memory
 from .._validation import (
@@ -62,6 +62,9 @@ from ..results import Grid, build_dataset
 from . import _scaled
 from ._grid import GRID_BYTES_PER_POINT, Progress, run_in_chunks
 from ._sums import SpectralSums, spectral_sums
+
+if TYPE_CHECKING:  # xarray loads where a Dataset is built (it costs 0.4 s at start-up)
+    import xarray as xr
 
 __all__ = ["TheoryResult", "theory_loss", "theory_grid", "ridgeless_kappa", "METHODS"]
 

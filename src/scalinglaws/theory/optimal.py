@@ -25,9 +25,9 @@ c_NP        ``per_product``         cost per (feature × sample)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .._loglog import loglog_fit
 from .._validation import (
@@ -43,6 +43,9 @@ from ._grid import Progress, run_in_chunks
 from ._solve import brent_minimum, warn_unconverged
 from ._sums import SpectralSums, spectral_sums
 from .loss import METHODS, TheoryResult, _as_points, check_linear_spec, result_from_core
+
+if TYPE_CHECKING:  # xarray loads where a Dataset is built (it costs 0.4 s at start-up)
+    import xarray as xr
 
 __all__ = ["optimal_ridge", "CostModel", "Frontier", "compute_frontier"]
 
@@ -233,6 +236,8 @@ class Frontier:
 
     def to_dataset(self) -> xr.Dataset:
         """The per-budget arrays as an xarray Dataset over ``budget``; exponents as attrs."""
+        import xarray as xr
+
         names = ("n_features", "n_samples", "ridge", "test_mse", "excess")
         return xr.Dataset(
             {name: ("budget", getattr(self, name)) for name in names},
