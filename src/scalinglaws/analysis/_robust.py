@@ -23,7 +23,7 @@ analytic gradients.
 
 L-BFGS-B's small vector operations go through BLAS; with several BLAS threads each iteration
 costs a thread handoff (measured 50x slower on a loaded 2-core machine), so fits run under
-:func:`one_blas_thread`.
+:func:`scalinglaws._threads.single_threaded`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from scipy.optimize import minimize
 
 __all__ = [
     "LBFGSB_OPTIONS",
-    "one_blas_thread",
     "huber",
     "Optimum",
     "minimize_from",
@@ -59,13 +58,6 @@ SAME_OPTIMUM, SAME_ABSOLUTE = 1e-7, 1e-10
 GRADIENT_TOLERANCE = 1e-6
 
 Objective = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
-
-
-def one_blas_thread():
-    """A context in which BLAS uses one thread (L-BFGS-B's tiny BLAS calls cost less)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def huber(r: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:

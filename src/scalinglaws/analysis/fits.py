@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .._errors import InputError, NumericalWarning
+from .._threads import single_threaded
 from .._validation import check_choice, check_positive_float, check_positive_int, warn_numerical
 from . import _robust
 from ._fit_inputs import FitTable, column_names, fit_table
@@ -236,7 +237,7 @@ def _fit_power_sum(
     table, test = split_heldout(
         table, heldout_column, heldout_above, cost_factor=k, n_params=n_free
     )
-    with _robust.one_blas_thread():
+    with single_threaded():  # L-BFGS-B's tiny BLAS calls
         gen = np.random.default_rng(rng)
         result = _estimate(table, form, delta, n_boot, gen, fixed, starts, k, progress)
         if test is not None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .._errors import InputError, NumericalWarning
+from .._threads import single_threaded
 from .._validation import check_choice, check_positive_float, check_positive_int
 from ..model.spec import ModelSpec
 from ..theory import theory_loss
@@ -255,7 +256,7 @@ def fit_model(
             f"parameters. Got {table.n_points} instead."
         )
     ranges = ranges_of(table, alpha_range, latent_dim_range)
-    with _robust.one_blas_thread():
+    with single_threaded():  # L-BFGS-B's tiny BLAS calls
         result = _estimate(table, fixed, ranges, config, np.random.default_rng(rng))
         if test is not None:
             scored = score_heldout(result, table, test, heldout_column, heldout_above)

@@ -11,32 +11,10 @@ thread and takes its parallelism from running independent calls side by side
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
+from .._threads import current_threads, single_threaded
 from ._parallel import available_cores
 
 __all__ = ["current_threads", "parallel_workers", "single_threaded"]
-
-
-@functools.cache
-def _controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-@contextlib.contextmanager
-def single_threaded():
-    """Run the block with one BLAS thread (restored afterwards)."""
-    with _controller().limit(limits=1, user_api="blas"):
-        yield
-
-
-def current_threads() -> int:
-    """The BLAS thread count in effect now (the largest over the loaded BLAS libraries)."""
-    counts = [info["num_threads"] for info in _controller().info() if info["user_api"] == "blas"]
-    return max(counts, default=1)
 
 
 def parallel_workers() -> int:

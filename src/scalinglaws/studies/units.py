@@ -11,7 +11,6 @@ the finished units, and changing a spec makes new ones.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import socket
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._threads import blas_controller
 from .._validation import NumericalWarning
 from ..model.spec import ModelSpec
 from .config import Case, Study, canonical_json
@@ -104,7 +104,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
     spec = ModelSpec.from_dict(unit.spec)
     # The unit's NumericalWarnings (a pole stored as inf, a flagged mean) travel with its result,
     # so the runner reports each once instead of every worker printing its own.
-    with _blas_controller().limit(limits=1), warnings.catch_warnings(record=True) as caught:
+    with blas_controller().limit(limits=1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NumericalWarning)
         if unit.kind == "theory":
             test_mse, excess = _theory(spec, unit.grid)
@@ -137,13 +137,6 @@ def unit_peak_bytes(unit: WorkUnit) -> int:
                 ridges=unit.grid["ridges"])  # fmt: skip
     return simulation_peak_bytes(ModelSpec.from_dict(unit.spec), grid, loss=unit.loss,
                                  n_test=unit.n_test)  # fmt: skip
-
-
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 def _simulation(spec, unit: WorkUnit) -> tuple[np.ndarray, np.ndarray]:
