@@ -62,7 +62,7 @@ from ._hermite_parts import (
     hermite_coefficients,
 )
 from ._sums import LEVEL_FLOOR, SpectralSums
-from .loss import TheoryResult, _as_points, result_from_core
+from .loss import TheoryResult, broadcast_points, result_from_core
 
 __all__ = ["HermiteSpectrum", "hermite_coefficients", "hermite_spectrum", "hermite_loss"]
 
@@ -268,10 +268,7 @@ def hermite_loss(
     >>> round(float(res.excess), 3)  # Mei & Montanari's limit at ψ1 = 2, ψ2 = 4, λ = 1e-3: 0.435
     0.432
     """
-    nf = _as_points("n_features", n_features, allow_zero=False)
-    ns = _as_points("n_samples", n_samples, allow_zero=False)
-    rg = _as_points("ridge", ridge, allow_zero=True)
-    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    nf, ns, rg = broadcast_points(n_features, n_samples, ridge)
     sums = hermite_sums(hs)
     core = evaluate_hermite(sums, hs, nf.ravel(), ns.ravel(), rg.ravel(), noise_var)
     _scaled.warn(core)
@@ -280,8 +277,7 @@ def hermite_loss(
 
 def evaluate_hermite(sums: SpectralSums, hs: HermiteSpectrum, nf, ns, rg, noise_var) -> dict:
     """The §5 core at flat points for :func:`hermite_loss` (``excess`` = test_mse − σ_ε²)."""
-    with np.errstate(divide="ignore"):
-        log_gh = np.log(rg) - np.log(nf) - np.log(ns) - sums.log_lambda_plus
+    log_gh = _scaled.log_normalized_ridge(sums, rg, float(sums.latent_dim), nf, ns)
     core = _scaled.evaluate(sums, nf, ns, log_gh, noise_var + hs.residual_var)
     core["excess"] = core["excess"] + hs.residual_var
     return core

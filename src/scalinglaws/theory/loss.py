@@ -181,6 +181,14 @@ def evaluate_points(sums: SpectralSums, spec: ModelSpec, nf, ns, ridge) -> dict:
     return _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var)
 
 
+def broadcast_points(n_features, n_samples, ridge) -> tuple[np.ndarray, ...]:
+    """N > 0, P > 0 and γ ≥ 0 checked and broadcast against each other (the theory's points)."""
+    nf = _as_points("n_features", n_features, allow_zero=False)
+    ns = _as_points("n_samples", n_samples, allow_zero=False)
+    rg = _as_points("ridge", ridge, allow_zero=True)
+    return tuple(np.broadcast_arrays(nf, ns, rg))
+
+
 def theory_loss(
     spec: ModelSpec,
     n_features: object,
@@ -227,10 +235,7 @@ def theory_loss(
     """
     spec = check_linear_spec(spec)
     method = check_choice("method", method, METHODS)
-    nf = _as_points("n_features", n_features, allow_zero=False)
-    ns = _as_points("n_samples", n_samples, allow_zero=False)
-    rg = _as_points("ridge", ridge, allow_zero=True)
-    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    nf, ns, rg = broadcast_points(n_features, n_samples, ridge)
     _check_points_memory(nf.size, max_memory, "theory_loss")
     sums = spectral_sums(spec, method)
     core = evaluate_points(sums, spec, nf.ravel(), ns.ravel(), rg.ravel())

@@ -54,7 +54,7 @@ from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
 from . import _scaled
 from ._sums import SpectralSums, scaled_sums
-from .loss import TheoryResult, _as_points, result_from_core
+from .loss import TheoryResult, _as_points, broadcast_points, result_from_core
 
 __all__ = [
     "KernelSpectrum",
@@ -314,10 +314,7 @@ def two_level_loss(
     :math:`N_\mathrm{ref}` is truncated into the residual). Returns §5's :class:`TheoryResult`
     with ``test_mse`` including σ_ε², and ``excess`` = test_mse − σ_ε².
     """
-    nf = _as_points("n_features", n_features, allow_zero=False)
-    ns = _as_points("n_samples", n_samples, allow_zero=False)
-    rg = _as_points("ridge", ridge, allow_zero=True)
-    nf, ns, rg = np.broadcast_arrays(nf, ns, rg)
+    nf, ns, rg = broadcast_points(n_features, n_samples, ridge)
     sums = two_level_sums(reference)
     core = evaluate_two_level(sums, reference, nf.ravel(), ns.ravel(), rg.ravel(), noise_var)
     _scaled.warn(core)
