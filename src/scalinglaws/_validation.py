@@ -26,12 +26,25 @@ __all__ = [
     "check_float_list",
     "check_choice",
     "warn_numerical",
+    "rewarn",
 ]
 
 
 def warn_numerical(message: str, *, stacklevel: int = 3) -> None:
     """Issue a :class:`NumericalWarning` that says what happened and what to try."""
     warnings.warn(message, NumericalWarning, stacklevel=stacklevel)
+
+
+def rewarn(caught, context: str) -> None:
+    """Re-issue recorded warnings once each, numerical ones with how often they came."""
+    counts: dict[tuple, int] = {}
+    for w in caught:
+        key = (w.category, str(w.message))
+        counts[key] = counts.get(key, 0) + 1
+    for (category, message), count in counts.items():
+        if issubclass(category, NumericalWarning) and count > 1:
+            message = f"{message} ({count} times {context})"
+        warnings.warn(message, category, stacklevel=3)
 
 
 def _fmt(value: object) -> str:

@@ -22,9 +22,8 @@ import warnings
 
 import numpy as np
 
-from .._errors import NumericalWarning
 from .._loglog import loglog_fit
-from .._validation import warn_numerical
+from .._validation import rewarn, warn_numerical
 from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
 from ..theory import CostModel, compute_frontier, regime
@@ -185,9 +184,10 @@ def _exact_log_curve(point, table, settings) -> np.ndarray:
     from ..theory import theory_loss
 
     x = np.column_stack([table.x, table.frame["__ridge__"].to_numpy(dtype=np.float64)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumericalWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         res = theory_loss(spec_of(point, settings), x[:, 0], x[:, 1], x[:, 2], method="compressed")
+    rewarn(caught, "at the measured points, for the fitted model")
     loss = res.test_mse if settings["quantity"] == "test_mse" else res.excess
     with np.errstate(divide="ignore"):
         return np.log(loss)
@@ -228,9 +228,11 @@ def _implications(point, samples, theta, draws, found, table, settings) -> dict:
 
 def _regimes(point, table, settings) -> np.ndarray:
     x = np.column_stack([table.x, table.frame["__ridge__"].to_numpy(dtype=np.float64)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumericalWarning)
-        return regime(spec_of(point, settings), x[:, 0], x[:, 1], x[:, 2], method="compressed")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        regimes = regime(spec_of(point, settings), x[:, 0], x[:, 1], x[:, 2], method="compressed")
+    rewarn(caught, "at the measured points, for the fitted model")
+    return regimes
 
 
 def _statements(point, out, found, table) -> dict:
@@ -291,9 +293,10 @@ def model_allocation(point, samples, table, settings, config) -> Allocation | No
     estimate = one(point)
     step = max(1, samples.shape[0] // max(config["draws"], 1))
     chosen = samples[::step][: config["draws"]] if config["draws"] else samples[:0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumericalWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         draws = np.array([one(p) for p in chosen]).reshape(-1, 4)
+    rewarn(caught, f"over {len(chosen)} bootstrap draw(s) of the allocation")
     where = "the optimal ridge" if ridge is None else f"ridge {ridge:g}"
     note = (
         f"the solvable model's optimum over N*P = C/k at {where}, budgets "

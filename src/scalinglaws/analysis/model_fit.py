@@ -38,9 +38,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._errors import InputError, NumericalWarning
+from .._errors import InputError
 from .._threads import single_threaded
-from .._validation import check_choice, check_positive_float, check_positive_int
+from .._validation import check_choice, check_positive_float, check_positive_int, rewarn
 from ..model.spec import ModelSpec
 from ..theory import theory_loss
 from . import _robust
@@ -114,13 +114,14 @@ class ModelFit(FitResult):
         """log L̂ from the theory for parameters (4,) or (B, 4) at points (n, 3)."""
         draws = np.atleast_2d(params)
         out = np.empty((draws.shape[0], x.shape[0]))
-        for b, draw in enumerate(draws):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NumericalWarning)
+        with warnings.catch_warnings(record=True) as caught:  # once each, with a count
+            warnings.simplefilter("always")
+            for b, draw in enumerate(draws):
                 res = theory_loss(self.spec(draw), x[:, 0], x[:, 1], x[:, 2], method="compressed")
-            loss = res.test_mse if self.settings["quantity"] == "test_mse" else res.excess
-            with np.errstate(divide="ignore"):
-                out[b] = np.log(loss)
+                loss = res.test_mse if self.settings["quantity"] == "test_mse" else res.excess
+                with np.errstate(divide="ignore"):
+                    out[b] = np.log(loss)
+        rewarn(caught, f"over {draws.shape[0]} parameter draw(s) of the fitted model")
         return out[0] if np.ndim(params) == 1 else out
 
     def predict(self, x: object) -> np.ndarray:

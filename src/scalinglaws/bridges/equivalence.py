@@ -35,6 +35,7 @@ from .._validation import (
     InputError,
     check_choice,
     check_positive_int,
+    rewarn,
 )
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
@@ -146,7 +147,7 @@ def one_level_theory(
                 done += 1
                 if progress is not None:
                     progress(done, total)
-    _cost.rewarn(caught, f"over {len(seed_list)} draw(s) of the features")
+    rewarn(caught, f"over {len(seed_list)} draw(s) of the features")
     ds = build_dataset(
         {"test_mse": test_mse, "excess": test_mse - spec.noise_var},
         grid=grid,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, rewarn
 from ..model.activations import Activation, get_activation
 from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
@@ -226,7 +226,7 @@ def realdata_theory(
                 )
                 values.append(two_level_loss(ref, *grid).test_mse)
                 noise.append(ref.residual_var)
-    _cost.rewarn(caught, f"over {n_seeds} split(s)")
+    rewarn(caught, f"over {n_seeds} split(s)")
     stack = np.stack(values, axis=-1)
     linear = act.name == "linear"
     source = "deterministic equivalent" if linear else "two-level Gaussian equivalence"

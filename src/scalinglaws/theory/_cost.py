@@ -21,12 +21,11 @@ to lower) unless ``allow_slow``; memory above the limit always is
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
 from .._memory import check_memory
-from .._validation import InputError, NumericalWarning, check_positive_int
+from .._validation import InputError, check_positive_int
 from ..model.spec import ModelSpec
 from ._grid import format_seconds
 
@@ -37,7 +36,6 @@ __all__ = [
     "check_reference_work",
     "check_one_level",
     "check_pool_reference",
-    "rewarn",
 ]
 
 #: Conservative LAPACK rate for ``eigh`` (flop/s) and its cost in flops per n³.
@@ -207,15 +205,3 @@ def check_pool_reference(
     what = f"The reference kernel of {n_ref:,} features on {n_pool:,} pool samples"
     check_memory(_BYTES * peak, what=what, parameter=parameter, max_memory=max_memory)
     _check_time(_eigh_seconds(n), what, parameter, allow_slow)
-
-
-def rewarn(caught, context: str) -> None:
-    """Re-issue recorded warnings once each, numerical ones with how often they came."""
-    counts: dict[tuple, int] = {}
-    for w in caught:
-        key = (w.category, str(w.message))
-        counts[key] = counts.get(key, 0) + 1
-    for (category, message), count in counts.items():
-        if issubclass(category, NumericalWarning) and count > 1:
-            message = f"{message} ({count} times {context})"
-        warnings.warn(message, category, stacklevel=3)
