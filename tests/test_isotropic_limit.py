@@ -48,7 +48,7 @@ def test_ridgeless_variance_below_the_threshold_is_ols(psi1, psi2):
 
 def test_ridgeless_threshold_is_a_pole():
     assert mm.bias_variance(1.0, 2.0, 2.0, 0.0) == (np.inf, np.inf)
-    # approached with λ → 0 the variance grows like λ^-1/2 (MODEL's double descent)
+    # approached with λ → 0 the variance grows like λ^-1/2 (the double descent of docs/model.md)
     v = [mm.bias_variance(1.0, 2.0, 2.0, lam)[1] for lam in (1e-6, 1e-8)]
     assert v[1] > 8 * v[0]
 
