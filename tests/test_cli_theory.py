@@ -38,7 +38,7 @@ def test_theory_pole_is_null_with_warning(capsys):
 def test_optimal_matches_model_reference(capsys):
     assert main(["optimal", "-M", "20000", "-a", "1", "-N", "1000", "-P", "1000", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
-    # MODEL.md §5: L_opt = 2.40e-7 at N = P = 1000 (M = 2e4); quoted to 3 digits, so 1 %.
+    # docs/model.md §5: L_opt = 2.40e-7 at N = P = 1000 (M = 2e4); quoted to 3 digits, so 1 %.
     assert rec["test_mse"] == pytest.approx(2.40e-7, rel=0.01)
     assert rec["ridge"] > 0
 
@@ -47,7 +47,7 @@ def test_frontier_json(capsys):
     assert main(["frontier", "-M", "20000", "-a", "1", "--budget", "1e4,1e5,1e6", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["frontier"]) == 3
-    # Equiparameterization (MODEL.md §5): N* = P* = sqrt(C); the golden-section search stops at
+    # Equiparameterization (docs/model.md §5): N* = P* = sqrt(C); the golden-section search stops at
     # 1e-4 in log N, hence 1e-3 relative.
     for point in out["frontier"]:
         assert point["n_features"] == pytest.approx(math.sqrt(point["budget"]), rel=1e-3)

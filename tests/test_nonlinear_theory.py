@@ -1,4 +1,5 @@
-"""Gaussian-equivalence theory for nonlinear features (MODEL.md §6) against §5 and simulation."""
+"""Gaussian-equivalence theory for nonlinear features (docs/model.md §6), against §5 and
+simulation."""
 
 import warnings
 
@@ -75,7 +76,7 @@ def test_one_level_linear_matches_section5_on_average():
     grid = dict(n_features=[50, 100], n_samples=[400], ridges=[1e-2])
     one = one_level_theory(spec, **grid, n_seeds=8)
     exact = theory_grid(spec, **grid)
-    # MODEL.md §6: one level agrees with §5 to 0.1–0.5 % per draw of U for linear features; the
+    # docs/model.md §6: one level agrees with §5 to 0.1–0.5 % per draw of U for linear features; the
     # 8-draw mean also carries the teacher's draw-to-draw spread: within 3 standard errors or 2 %.
     diff = np.abs(one.excess_mean - exact.excess)
     assert np.all(diff <= np.maximum(3 * one.excess_sem, 0.02 * exact.excess))
@@ -115,13 +116,13 @@ def test_reference_spectrum_of_relu_extends_past_latent_dim():
     spec = power_spec(40, activation="relu")
     ref = reference_spectrum(spec, 400)
     # Linear features would have rank 40; ReLU's kernel keeps ≥ 10x more numerically non-zero
-    # eigenvalues (the extension of the spectrum, MODEL.md §6).
+    # eigenvalues (the extension of the spectrum, docs/model.md §6).
     assert ref.eigenvalues.size > 400 * 0.9
     assert ref.eigenvalues[200] > 1e-9 * ref.eigenvalues[0]
 
 
 def test_linear_features_plateau_at_latent_dim_relu_features_keep_improving():
-    """MODEL.md §6 against a wide ReLU teacher (K = 20 M), M = 100, α = 1, P = 80 M."""
+    """docs/model.md §6 against a wide ReLU teacher (K = 20 M), M = 100, α = 1, P = 80 M."""
     teacher = Teacher.random_features("relu", 2000)
     grid = dict(n_features=[100, 200, 400, 800], n_samples=8000, ridges=1e-4, n_seeds=2)
     excess = {}

@@ -44,7 +44,7 @@ def test_exact_loss_matches_monte_carlo_estimate(activation):
 def test_test_mse_is_excess_plus_noise():
     spec = power_spec(noise_var=0.3)
     ds = simulate(spec, n_features=[10, 40], n_samples=[20, 80], ridges=[0, 1], n_seeds=2)
-    # By definition (MODEL.md §4); a float addition, exact to one ulp.
+    # By definition (docs/model.md §4); a float addition, exact to one ulp.
     np.testing.assert_allclose(ds.test_mse - ds.excess, 0.3, rtol=1e-12)
 
 
@@ -86,7 +86,7 @@ def test_linear_plateau_beyond_latent_dim():
     spec = power_spec(latent_dim=40, noise_var=0.01)
     ds = simulate(spec, n_features=[60, 120], n_samples=[100], ridges=[0.0], seeds=[0])
     vals = ds.excess.squeeze().values
-    # Both cells give the same predictor β = X⁺y (MODEL.md §5, breakdown): equal to round-off.
+    # Both cells give the same predictor β = X⁺y (docs/model.md §5, breakdown): equal to round-off.
     np.testing.assert_allclose(vals[0], vals[1], rtol=1e-8)
 
 

@@ -40,15 +40,15 @@ def extension():
         }
 
 
-# -- spectrum extension past M (MODEL.md §6) -------------------------------------------------------
+# -- spectrum extension past M (docs/model.md §6) ----------------------------------------------
 def test_relu_spectrum_continues_past_latent_dim_as_power_law(extension):
     lam = extension["relu"]
     assert np.all(lam[M - 1 : 8 * M] > 1e-6 * lam[0])  # non-zero: far above round-off (1e-16)
     fit = fit_power_law(lam, start=M, stop=8 * M)
-    # Acceptance band of the issue; MODEL.md §6 measured about -1.6 on this setting.
+    # Acceptance band of the issue; docs/model.md §6 measured about -1.6 on this setting.
     assert -2.2 <= fit.slope <= -1.3
-    # The power law holds across M: slopes below and past M agree within 0.15 (MODEL.md §6 quotes
-    # ≈ -1.6 on [10, M), [M, 3M) and [3M, 8M); 0.15 covers one draw of U's fluctuations).
+    # The power law holds across M: slopes below and past M agree within 0.15 (docs/model.md §6
+    # quotes ≈ -1.6 on [10, M), [M, 3M) and [3M, 8M); 0.15 covers one draw of U's fluctuations).
     slopes = [fit_power_law(lam, start=a, stop=b).slope for a, b in extension_windows(M, N)]
     assert len(slopes) == 3
     assert np.ptp(slopes) < 0.15 and all(-1.8 < s < -1.45 for s in slopes)

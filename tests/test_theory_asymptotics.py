@@ -1,4 +1,4 @@
-"""Power-law asymptotics, local slopes and regimes (MODEL.md §5)."""
+"""Power-law asymptotics, local slopes and regimes (docs/model.md §5)."""
 
 import json
 from pathlib import Path

@@ -1,6 +1,6 @@
-"""The §5 theory over the whole float64 range of λ₊, σ_w², σ_u², σ_ε² and γ (MODEL.md §5).
+"""The §5 theory over the whole float64 range of λ₊, σ_w², σ_u², σ_ε² and γ (docs/model.md §5).
 
-Two independent routes: a 50-digit :mod:`decimal` evaluation of MODEL.md §5 exactly as written
+Two independent routes: a 50-digit :mod:`decimal` evaluation of docs/model.md §5 exactly as written
 (κ² tf₂ d + κ tf₁ (1 − d) + σ_ε² g over 1 − g, no scaling tricks; decimal's exponent range makes
 1e600 an ordinary number), and the invariances of the model (hypothesis, scale factors from
 1e-300 to 1e300). Every numpy floating-point warning is an error here.
@@ -34,7 +34,8 @@ def _spec(lambda_plus=1.0, teacher_var=1.0, feature_var=1.0, noise_var=0.0, late
 
 
 def _decimal_excess(spec: ModelSpec, nf: float, ns: float, ridge: float) -> Decimal:
-    """MODEL.md §5 verbatim in 50-digit decimals: bisection for κ in log space, then the sums."""
+    """docs/model.md §5 verbatim in 50-digit decimals: bisection for κ in log space, then the
+    sums."""
     d = Decimal
     lam = [d(spec.spectrum.lambda_plus) * d(i) ** -2 for i in range(1, spec.latent_dim + 1)]
     var = [d(spec.teacher.teacher_var) / spec.latent_dim] * spec.latent_dim

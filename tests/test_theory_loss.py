@@ -1,4 +1,4 @@
-"""The deterministic equivalent of MODEL.md §5: identities, special cases, limits, edges."""
+"""The deterministic equivalent of docs/model.md §5: identities, special cases, limits, edges."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Optimal ridge, equiparameterization and the compute-optimal frontier (MODEL.md §5)."""
+"""Optimal ridge, equiparameterization and the compute-optimal frontier (docs/model.md §5)."""
 
 import json
 from pathlib import Path
@@ -25,7 +25,7 @@ def test_equiparameterization_minimum_at_equal_features_and_samples():
     res = optimal_ridge(_spec(), n, 1e6 / n)
     assert n[np.argmin(res.test_mse)] == 1000
     ref = REF["l_opt_equiparameterized"]
-    # MODEL.md quotes 3 digits: 1 % covers the rounding (measured 2.4007e-7)
+    # docs/model.md quotes 3 digits: 1 % covers the rounding (measured 2.4007e-7)
     assert_allclose(res.test_mse[3], ref["value"], rtol=ref["rtol"])
     assert_allclose(res.test_mse[0], REF["l_opt_unbalanced"]["value"], rtol=0.01)
     # exact sums give the same optimum (compressed sums agree to ~1e-11)
@@ -52,7 +52,7 @@ def test_optimal_ridge_is_zero_when_interpolation_is_perfect():
 def test_optimal_loss_at_equal_resources_is_twice_the_infinite_data_loss():
     spec = _spec()
     ratio = optimal_ridge(spec, 1000, 1000).test_mse / theory_loss(spec, 1000, 1e14).test_mse
-    assert_allclose(ratio, 2.0, rtol=0.05)  # MODEL.md: "≈ 2.0 for α = 1"
+    assert_allclose(ratio, 2.0, rtol=0.05)  # docs/model.md: "≈ 2.0 for α = 1"
 
 
 def test_frontier_is_balanced_with_exponent_minus_alpha_over_two():

@@ -1,4 +1,5 @@
-"""Theory (MODEL.md §5) against the package's Monte-Carlo engine ``scalinglaws.sampling.simulate``.
+"""Theory (docs/model.md §5) against the package's Monte-Carlo engine
+``scalinglaws.sampling.simulate``.
 
 Criterion of issue 3: the simulation mean lies within max(3 standard errors, 5 %) of theory at every
 cell (except the γ = 0, N = P pole, where the simulated mean does not exist).
