@@ -31,7 +31,7 @@ def task():
 @pytest.fixture(scope="module")
 def relu_results(task):
     sim = simulate_realdata(task, activation="relu", **GRID)
-    theory = realdata_theory(task, activation="relu", n_reference=1024, **GRID)
+    theory = realdata_theory(task, activation="relu", **GRID)
     return sim, theory
 
 
@@ -97,9 +97,10 @@ def test_loss_falls_with_samples(relu_results):
 def test_linear_theory_tracks_measured_loss(linear_results):
     sim, theory = linear_results
     ratio = (theory.test_mse / sim.test_mse_mean).values
-    # Measured (2 seeds, ridge 1, P <= pool/4): ratios 0.89-0.98. The pool is the theory's
-    # population, so its loss is an in-sample one and sits a few % low; 15 % allows for that.
-    assert np.all((ratio > 0.85) & (ratio < 1.02)), ratio
+    # Measured (2 seeds, ridge 1, P <= pool/4): ratios 0.93-1.00 with the pool as a sample of
+    # the population (0.89-0.98 when the pool is taken for the population); the held-out
+    # measurement's standard error over 2 seeds is 2-4 %.
+    assert np.all((ratio > 0.9) & (ratio < 1.04)), ratio
     # the theory reproduces the sign of every change in N, including the rise past N = D = 64
     # at P = 100 (measured 0.537 -> 0.633)
     d_sim = np.sign(sim.test_mse_mean.diff("n_features").values)
@@ -109,9 +110,9 @@ def test_linear_theory_tracks_measured_loss(linear_results):
 def test_relu_theory_tracks_measured_loss(relu_results):
     sim, theory = relu_results
     ratio = (theory.test_mse / sim.test_mse_mean).values
-    # Measured: 0.70-0.98 (worst at N = 256, P = 400): Gaussian equivalence on the pool's
-    # empirical kernel spectrum underestimates the held-out loss of real digits by up to 30 %.
-    assert np.all((ratio > 0.6) & (ratio < 1.02)), ratio
+    # Measured: 0.91-1.02 (worst at N = 256, P = 400; 0.71-0.98 with the pool taken for the
+    # population): the pool as a sample, leave-one-out on it (docs/nonlinear.md).
+    assert np.all((ratio > 0.88) & (ratio < 1.05)), ratio
     for dim in ("n_features", "n_samples"):  # both fall monotonically along N and along P
         assert np.all(sim.test_mse_mean.diff(dim) < 0)
         assert np.all(theory.test_mse.diff(dim) < 0)

@@ -31,7 +31,8 @@ def test_linear_theory_with_a_tiny_feature_variance_is_the_null_predictor(task):
 
 def test_reference_smaller_than_the_largest_n_is_refused(task):
     with pytest.raises(InputError, match=r"^'n_reference' must be >= max n_features = 64"):
-        realdata_theory(task, n_features=[16, 64], n_samples=[100], n_reference=32)
+        realdata_theory(task, n_features=[16, 64], n_samples=[100], n_reference=32,
+                        pool="population")  # fmt: skip
 
 
 def test_numerical_warnings_of_the_splits_come_once_with_a_count(task):

@@ -24,6 +24,8 @@ LOSS_METHODS = ("exact", "monte_carlo")
 DATASET_NAMES = ("digits", "fashion-mnist", "lfw", "image-patches", "minilm-tokens")
 #: Regression targets built from a real dataset.
 TARGETS = ("onehot", "center")
+#: What the real-data theory takes the training pool for: a sample of the population, or it.
+POOL_MODELS = ("sample", "population")
 #: Levels of the theory for any activation and teacher.
 LEVELS = ("auto", "exact", "one", "two")
 #: Where study units run.

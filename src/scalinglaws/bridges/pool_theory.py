@@ -13,12 +13,14 @@ splits. The measurement it is compared with is
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import check_positive_int, rewarn
+from .._names import POOL_MODELS
+from .._validation import InputError, check_choice, check_positive_int, rewarn
 from ..model.activations import Activation, get_activation
 from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
@@ -26,13 +28,24 @@ from ..model.streams import Stream, as_seed_sequence, child_sequence
 from ..results import GRID_DIMS, Grid, build_dataset
 from ..sampling.features import random_projection
 from ..theory import _cost, theory_loss
+from ..theory.finite_pool import held_out_loss
 from ..theory.nonlinear import KernelSpectrum, kernel_spectrum, two_level_loss
-from .tasks import RegressionTask, Split, split_task
+from .tasks import RegressionTask, Split, default_n_test, split_task
 
 if TYPE_CHECKING:  # xarray loads where a Dataset is built (it costs 0.4 s at start-up)
     import xarray as xr
 
-__all__ = ["MEASURED_RANK_RTOL", "linear_theory_spec", "pool_kernel_spectrum", "realdata_theory"]
+__all__ = [
+    "MEASURED_RANK_RTOL",
+    "POOL_MODELS",
+    "linear_theory_spec",
+    "pool_kernel_spectrum",
+    "pool_spectra",
+    "realdata_theory",
+]
+
+#: Pool rows per chunk when features are recomputed from the inputs.
+_ROWS = 4096
 
 #: Eigenvalues below this fraction of the largest are dropped from *measured* spectra (null
 #: space). Looser than :data:`scalinglaws.theory.nonlinear.RANK_RTOL` (1e-12, for kernels from
@@ -84,6 +97,109 @@ def linear_theory_spec(split: Split, feature_var: float = 1.0) -> ModelSpec:
         noise_var=max(total - float(np.sum(lam * variances)), 0.0),
         feature_var=feature_var * lam.size / dims,
     )
+
+
+@dataclass(frozen=True)
+class _PoolDirections:
+    """One feature set's pool spectrum with what leave-one-out needs: the eigenvectors of the
+    primal Gram FᵀF/n (``dual`` False; N×rank) or of the dual FFᵀ/n (True; n×rank), and the
+    targets' coefficients on the left singular vectors, c = Aᵀ Y/√n (rank×C)."""
+
+    spectrum: KernelSpectrum
+    vectors: np.ndarray
+    coef: np.ndarray
+    dual: bool
+
+
+def _measured(gram, factor, target_var: float, n_features: int, dual: bool) -> _PoolDirections:
+    """Eigen-pairs of a measured Gram above :data:`MEASURED_RANK_RTOL` of the largest, and the
+    target power along them: ``factor`` is FᵀY/n for the primal Gram FᵀF/n (then
+    c_i = v_iᵀb/√s_i), or Y/√n for the dual Gram FFᵀ/n (then c_i = a_iᵀY/√n)."""
+    evals, evecs = sla.eigh(gram, check_finite=False, driver="evd")
+    keep = evals > MEASURED_RANK_RTOL * evals[-1]
+    s, v = evals[keep][::-1], evecs[:, keep][:, ::-1]
+    coef = v.T @ factor
+    if not dual:
+        coef /= np.sqrt(s)[:, None]
+    explained = np.sum(coef**2, axis=1)  # p_i = t_i²/s_i
+    return _PoolDirections(
+        KernelSpectrum(s, s * explained, target_var, n_features, explained), v, coef, dual
+    )
+
+
+def _pool_directions(split: Split, u: np.ndarray, act: Activation, n_features):
+    x, y = split.pool_inputs, split.pool_targets
+    n = x.shape[0]
+    ys = y / np.sqrt(n)
+    target_var = float(np.sum(ys * ys))
+    small = [int(k) for k in n_features if k <= n]
+    out: list[_PoolDirections] = []
+    if small:
+        top = small[-1]
+        gram, cross = np.zeros((top, top)), np.zeros((top, y.shape[1]))
+        for start in range(0, n, _ROWS):
+            f = pool_features(x[start : start + _ROWS], u[:top], act) / np.sqrt(n)
+            gram += f.T @ f
+            cross += f.T @ ys[start : start + _ROWS]
+        out += [_measured(gram[:k, :k], cross[:k], target_var, k, False) for k in small]
+        del gram
+    large = [int(k) for k in n_features if k > n]
+    if large:
+        f = pool_features(x, u[: large[-1]], act) / np.sqrt(n)
+        gram, done = np.zeros((n, n)), 0
+        for k in large:
+            block = f[:, done:k]
+            gram += block @ block.T
+            done = k
+            out.append(_measured(gram.copy(), ys, target_var, k, True))
+    return out
+
+
+def pool_spectra(split: Split, u: np.ndarray, act: Activation, n_features) -> list[KernelSpectrum]:
+    r"""The pool's second-moment spectra of the first N rows of the feature weights ``u``.
+
+    With :math:`F_N = \sigma(X U_N^\top)/\sqrt n` over the n pool rows: the eigenvalues of
+    :math:`F_N^\top F_N` (N ≤ n; accumulated over row chunks, the leading N×N block of one
+    Gram) or of :math:`F_N F_N^\top` (N > n; grown column block by column block), and the power
+    of the centered targets along them (summed over outputs), one
+    :class:`~scalinglaws.theory.nonlinear.KernelSpectrum` per N in ``n_features`` (increasing).
+    """
+    return [d.spectrum for d in _pool_directions(split, u, act, n_features)]
+
+
+def _loo_risk(split: Split, u: np.ndarray, act: Activation, dirs: _PoolDirections):
+    r"""Leave-one-out risk of the pool's ridge, as a function of pool-side ridges κ̂.
+
+    With A the left singular vectors of :math:`F/\sqrt n`, the ridge's fit on row μ is
+    :math:`\hat y_\mu = \sqrt n\sum_i A_{\mu i} c_i\, s_i/(s_i+\hat\kappa)` and its leverage
+    :math:`h_\mu = \sum_i A_{\mu i}^2 s_i/(s_i+\hat\kappa)`; the leave-one-out residual is
+    exactly :math:`(y_\mu - \hat y_\mu)/(1-h_\mu)`, and the risk their mean square (summed
+    over outputs). Rows are processed in chunks (memory O(chunk · rank)).
+    """
+    x, y = split.pool_inputs, split.pool_targets
+    n = x.shape[0]
+    s, v, coef = dirs.spectrum.eigenvalues, dirs.vectors, dirs.coef
+    n_feat = dirs.spectrum.n_features
+
+    def risk(kappa_hat: np.ndarray) -> np.ndarray:
+        w = s[:, None] / (s[:, None] + kappa_hat[None, :])  # (rank, T)
+        weighted = (coef[:, None, :] * w[:, :, None]).reshape(s.size, -1)  # (rank, T·C)
+        total = np.zeros(kappa_hat.size)
+        for start in range(0, n, _ROWS):
+            stop = min(start + _ROWS, n)
+            if dirs.dual:
+                a = v[start:stop]
+            else:
+                f = pool_features(x[start:stop], u[:n_feat], act) / np.sqrt(n)
+                a = (f @ v) / np.sqrt(s)
+            lev = (a * a) @ w  # (rows, T)
+            fit = (a @ weighted).reshape(stop - start, kappa_hat.size, -1)
+            resid = y[start:stop, None, :] / np.sqrt(n) - fit
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total += np.sum((resid / (1.0 - lev)[:, :, None]) ** 2, axis=(0, 2))
+        return total
+
+    return risk
 
 
 def pool_kernel_spectrum(
@@ -151,6 +267,18 @@ def pool_kernel_spectrum(
     return KernelSpectrum(s, s * explained, target_var, int(n_reference), explained)
 
 
+def _sample_seed(split: Split, nf, ns, rg, act, feature_var, seq) -> tuple[np.ndarray, float]:
+    """Held-out loss of one split from its pool, with the measurement's feature draw."""
+    n, dims = split.pool_inputs.shape
+    u = random_projection(child_sequence(seq, Stream.FEATURES), int(nf[-1]), dims, feature_var)
+    grid = (ns[:, None], rg[None, :])
+    values = []
+    for dirs in _pool_directions(split, u, act, [int(k) for k in nf]):
+        loo = _loo_risk(split, u, act, dirs)
+        values.append(held_out_loss(dirs.spectrum, n, *grid, pool_risk=loo).test_mse)
+    return np.stack(values), dirs.spectrum.residual_var
+
+
 def realdata_theory(
     task: RegressionTask,
     *,
@@ -161,22 +289,34 @@ def realdata_theory(
     activation: str | Activation = "relu",
     feature_var: float = 1.0,
     n_test: int | None = None,
+    pool: str = "sample",
     n_reference: int | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
 ) -> xr.Dataset:
-    r"""Theory's test MSE from the measured pool of each seed, averaged over ``n_seeds`` splits.
+    r"""Theory's held-out test MSE from the measured pool of each seed, averaged over splits.
 
-    Linear features: :func:`~scalinglaws.theory.theory_loss` of :func:`linear_theory_spec`.
-    Nonlinear: :func:`~scalinglaws.theory.nonlinear.two_level_loss` of
-    :func:`pool_kernel_spectrum` with N_ref = ``n_reference`` (default max(4 N_max, 2000); at
-    least N_max, since a smaller draw truncates the kernel's spectrum). The reference kernel is
-    checked against ``max_memory`` and, unless ``allow_slow``, ten minutes before it is built;
-    numerical warnings of the seeds come once each, with a count. Same splits as
-    :func:`simulate_realdata` with the same ``rng``; the test set is not used.
-    Returns ``test_mse`` and ``noise_var`` (the unexplained part) of dims (n_features,
-    n_samples, ridge), and ``test_mse_seeds`` with a ``seed`` dimension.
+    ``pool`` says what the training pool of n rows stands for:
+
+    - ``"sample"`` (default): an i.i.d. sample of the population that the held-out rows also
+      come from, as in the measurement. For each seed, the pool's second-moment spectrum of the
+      measurement's own feature draw (:func:`pool_spectra`) and
+      :func:`~scalinglaws.theory.finite_pool.held_out_loss`, which uses the deterministic
+      equivalent at sample size n and at P: quantitative up to P = n. Any activation; no
+      reference draw (``n_reference`` must be None).
+    - ``"population"``: the pool is the population. Linear features:
+      :func:`~scalinglaws.theory.theory_loss` of :func:`linear_theory_spec`; nonlinear:
+      :func:`~scalinglaws.theory.nonlinear.two_level_loss` of :func:`pool_kernel_spectrum` with
+      N_ref = ``n_reference`` (default max(4 N_max, 2000); at least N_max). Right only for
+      P ≪ n: it predicts the loss on the pool's rows, which the training set partly is.
+
+    The work is checked against ``max_memory`` and, unless ``allow_slow``, ten minutes before
+    it starts; numerical warnings of the seeds come once each, with a count. Same splits as
+    :func:`simulate_realdata` with the same ``rng``; the test set is never used.
+    Returns ``test_mse`` and ``noise_var`` (the target power outside the span of the largest
+    feature set) of dims (n_features, n_samples, ridge), and ``test_mse_seeds`` with a ``seed``
+    dimension.
 
     Examples
     --------
@@ -196,21 +336,44 @@ def realdata_theory(
     ns = np.array(axes.n_samples, dtype=float)
     rg = axes.ridge_array
     act = get_activation(activation)
+    pool = check_choice("pool", pool, POOL_MODELS)
     n_max = int(nf[-1])
-    if n_reference is None:
-        n_ref = max(4 * n_max, 2000)
-    else:
-        n_ref = _cost.check_reference("n_reference", n_reference, n_max)
+    n_seeds = len(axes.seeds)
+    n_ref = 0
+    if pool == "sample":
+        if n_reference is not None:
+            raise InputError(
+                "'n_reference' applies to pool='population' only (the sample model uses the "
+                f"measurement's own features). Got n_reference={n_reference!r} instead."
+            )
+        n_total, dims = task.inputs.shape
+        n_pool = n_total - (default_n_test(n_total) if n_test is None else int(n_test))
+        if ns[-1] > n_pool:
+            raise InputError(
+                f"'n_samples' must be at most the pool size {n_pool} of '{task.name}'. "
+                f"Got {int(ns[-1])} instead."
+            )
+        _cost.check_pool_sample(
+            n_pool, dims, [int(k) for k in nf], task.targets.shape[1], n_seeds,
+            max_memory=max_memory, allow_slow=allow_slow,
+        )  # fmt: skip
+    elif act.name != "linear":
+        n_ref = max(4 * n_max, 2000) if n_reference is None else _cost.check_reference(
+            "n_reference", n_reference, n_max
+        )  # fmt: skip
     root = as_seed_sequence(rng)
     values, noise = [], []
     grid = (nf[:, None, None], ns[None, :, None], rg[None, None, :])
-    n_seeds = len(axes.seeds)
     with warnings.catch_warnings(record=True) as caught:  # re-issued once each, with a count
         warnings.simplefilter("always")
         for s in range(n_seeds):
             seq = child_sequence(root, s)
             split = split_task(task, n_test, seq)
-            if act.name == "linear":
+            if pool == "sample":
+                value, resid = _sample_seed(split, nf, ns, rg, act, feature_var, seq)
+                values.append(value)
+                noise.append(resid)
+            elif act.name == "linear":
                 spec = linear_theory_spec(split, feature_var)
                 values.append(theory_loss(spec, *grid).test_mse)
                 noise.append(spec.noise_var)
@@ -228,19 +391,19 @@ def realdata_theory(
                 noise.append(ref.residual_var)
     rewarn(caught, f"over {n_seeds} split(s)")
     stack = np.stack(values, axis=-1)
-    linear = act.name == "linear"
-    source = "deterministic equivalent" if linear else "two-level Gaussian equivalence"
+    if pool == "sample":
+        source = "deterministic equivalent at the pool's and the training set's sizes"
+    elif act.name == "linear":
+        source = "deterministic equivalent on the training pool"
+    else:
+        source = "two-level Gaussian equivalence on the training pool"
     ds = build_dataset(
         {"test_mse": (GRID_DIMS, stack.mean(axis=-1)), "test_mse_seeds": stack},
         grid=Grid(n_features=nf.astype(int), n_samples=ns.astype(int), ridges=rg, n_seeds=n_seeds),
-        source=f"{source} on the training pool",
+        source=source,
         seeded=True,
         rng=root,
-        attrs={
-            "task": task.name,
-            "activation": act.name,
-            "n_reference": n_ref if act.name != "linear" else 0,
-        },
+        attrs={"task": task.name, "activation": act.name, "pool": pool, "n_reference": n_ref},
     )
     ds["noise_var"] = ("seed", np.array(noise))
     return ds

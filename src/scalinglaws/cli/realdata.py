@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .._names import ACTIVATION_NAMES, DATASET_NAMES, TARGETS
+from .._names import ACTIVATION_NAMES, DATASET_NAMES, POOL_MODELS, TARGETS
 from ._options import COUNT, FLOAT_LIST, INT_LIST, json_option, max_memory_option, plot_option
 from ._output import emit_json, emit_table
 
@@ -52,10 +52,20 @@ COLUMNS = (
 @click.option("--n-test", type=COUNT, default=None, help="Held-out points (default 10%, ≤ 10000).")
 @click.option("--feature-var", type=float, default=1.0, show_default=True, help="σ_u².")
 @click.option(
+    "--pool",
+    "pool_model",
+    type=click.Choice(POOL_MODELS),
+    default="sample",
+    show_default=True,
+    help="What the training pool stands for in the theory: a sample of the population (held-out "
+    "loss for any P up to the pool size) or the population itself (right for P well below it).",
+)
+@click.option(
     "--n-reference",
     type=COUNT,
     default=None,
-    help="Reference features for the nonlinear theory (default max(4·N_max, 2000)).",
+    help="Reference features of the nonlinear theory with --pool population "
+    "(default max(4·N_max, 2000)).",
 )
 @click.option("--max-samples", type=COUNT, default=None, help="Use the first rows of the dataset.")
 @click.option("--theory/--no-theory", default=True, show_default=True)
@@ -73,6 +83,7 @@ def realdata_command(
     seed,
     n_test,
     feature_var,
+    pool_model,
     n_reference,
     max_samples,
     theory,
@@ -97,7 +108,9 @@ def realdata_command(
     sim = simulate_realdata(task, n_seeds=seeds, max_memory=max_memory, **common)
     pred = None
     if theory:
-        pred = realdata_theory(task, n_seeds=seeds, n_reference=n_reference, **common)
+        pred = realdata_theory(
+            task, n_seeds=seeds, pool=pool_model, n_reference=n_reference, **common
+        )
     from ..analysis.realdata_summary import realdata_exponents, realdata_records
 
     rows, slopes = realdata_records(sim, pred), realdata_exponents(sim, pred)

@@ -205,3 +205,23 @@ def check_pool_reference(
     what = f"The reference kernel of {n_ref:,} features on {n_pool:,} pool samples"
     check_memory(_BYTES * peak, what=what, parameter=parameter, max_memory=max_memory)
     _check_time(_eigh_seconds(n), what, parameter, allow_slow)
+
+
+def check_pool_sample(
+    n_pool: int, n_dims: int, n_features, n_outputs: int, n_seeds: int, *, max_memory=None,
+    allow_slow: bool = False,
+) -> None:  # fmt: skip
+    """Refuse the finite-pool real-data theory (``bridges.pool_theory``) that cannot fit or
+    would take too long: per seed the pool's features in row chunks, one Gram of side
+    min(n_pool, N_max) with its eigenvectors, and one eigendecomposition per N."""
+    n_max = float(max(n_features))
+    side = min(float(n_pool), n_max)
+    peak = 3 * side * side + n_max * (n_dims + n_outputs) + 4096.0 * n_max
+    if n_pool < n_max:
+        peak += float(n_pool) * n_max  # the pool's features F, whole
+    parameter = "'n_features'"
+    what = f"The finite-pool theory of up to {int(n_max):,} features on {n_pool:,} pool samples"
+    check_memory(_BYTES * peak, what=what, parameter=parameter, max_memory=max_memory)
+    gram = float(n_pool) * n_max * (n_dims + side) * 2.0 / FLOP_RATE
+    eighs = sum(_eigh_seconds(min(float(n), float(n_pool))) for n in n_features)
+    _check_time(n_seeds * (gram + eighs), what, parameter, allow_slow)
