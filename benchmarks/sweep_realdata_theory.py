@@ -28,9 +28,9 @@ from scalinglaws.datasets import DatasetUnavailableError
 SETUPS = {
     "digits": (None, [64, 256, 1024, 2048]),
     "lfw": (None, [32, 128, 512]),
-    "fashion-mnist": (10000, [64, 256, 1024, 4096]),
-    "image-patches": (20000, [64, 256, 1024, 4096]),
-    "minilm-tokens": (10000, [64, 256, 1024, 4096]),
+    "fashion-mnist": (5000, [64, 256, 1024, 2048]),
+    "image-patches": (20000, [64, 256, 1024]),
+    "minilm-tokens": (5000, [64, 256, 1024, 2048]),
 }
 
 

@@ -1,13 +1,20 @@
 r"""The theory of random-feature regression on real data, from the measured pool alone.
 
-The pool of a seed's split (:func:`scalinglaws.bridges.tasks.split_task`) is the theory's
-population: linear features use the deterministic equivalent of ``docs/model.md`` §5 with the
-pool's covariance spectrum and the teacher variances of the best linear predictor in its PCA basis
-(:func:`linear_theory_spec`); nonlinear features use the two-level Gaussian-equivalence theory with
-the kernel spectrum of a reference draw of N_ref features measured on the pool
-(:func:`pool_kernel_spectrum`). :func:`realdata_theory` evaluates either on a grid, averaged over
-splits. The measurement it is compared with is
-:func:`scalinglaws.bridges.realdata.simulate_realdata`.
+Two models of the pool of a seed's split (:func:`scalinglaws.bridges.tasks.split_task`):
+
+- ``"sample"`` (default): the pool is an i.i.d. sample of the population the held-out rows come
+  from, as in the measurement. The pool's second-moment spectrum of the measurement's own
+  feature draw (:func:`pool_spectra`) and the pool ridge's leave-one-out risk go into
+  :func:`scalinglaws.theory.finite_pool.held_out_loss`, which applies the deterministic
+  equivalent at the pool's size and at P;
+- ``"population"``: the pool is the population. Linear features use the deterministic equivalent
+  of ``docs/model.md`` §5 with the pool's covariance spectrum and the teacher variances of the
+  best linear predictor in its PCA basis (:func:`linear_theory_spec`); nonlinear features the
+  two-level Gaussian-equivalence theory with the kernel spectrum of a reference draw of N_ref
+  features measured on the pool (:func:`pool_kernel_spectrum`).
+
+:func:`realdata_theory` evaluates either on a grid, averaged over splits. The measurement it is
+compared with is :func:`scalinglaws.bridges.realdata.simulate_realdata`.
 """
 
 from __future__ import annotations

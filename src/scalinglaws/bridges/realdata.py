@@ -38,12 +38,17 @@ Conventions (each one a choice, stated here once):
   times the mean per class. ``test_mse_se`` is its standard error over the held-out points;
   ``test_mse_sem`` the standard error over seeds (which also varies the split).
 
-Theory (:mod:`scalinglaws.bridges.pool_theory`): linear features use ``docs/model.md`` §5 with Λ
-and the teacher variances of the best linear predictor in the pool's PCA basis (its unexplained
-variance as label noise); nonlinear features use the two-level Gaussian-equivalence theory (§6)
-with the kernel spectrum of a reference draw of N_ref features measured on the pool
-(:func:`~scalinglaws.bridges.pool_theory.pool_kernel_spectrum`). The pool is the theory's
-population, so its predictions are meaningful for P well below the pool size.
+Theory (:mod:`scalinglaws.bridges.pool_theory`): by default (``pool="sample"``) the pool is an
+i.i.d. sample of the population the held-out rows come from; for the measurement's own feature
+draw, the deterministic equivalent at the pool's size and at P links the pool's spectrum and its
+leave-one-out risk to the held-out loss at any P up to the pool size
+(:mod:`scalinglaws.theory.finite_pool`). With ``pool="population"`` the pool is the population:
+linear features use ``docs/model.md`` §5 with Λ and the teacher variances of the best linear
+predictor in the pool's PCA basis (its unexplained variance as label noise), nonlinear features
+the two-level Gaussian-equivalence theory (§6) with the kernel spectrum of a reference draw of
+N_ref features measured on the pool
+(:func:`~scalinglaws.bridges.pool_theory.pool_kernel_spectrum`); right for P well below the pool
+size.
 """
 
 from __future__ import annotations

@@ -48,9 +48,9 @@ second by differentiating it, :math:`\mathrm{df}_2 = \mathrm{df}_1 + \kappa\,
 
 where :math:`R_n` is the held-out risk of the pool's own ridge at κ̂ and :math:`\hat T/a^2` its
 deterministic-equivalent value (generalized cross-validation). On real data the bridge measures
-:math:`R_n` instead by leave-one-out on the pool, an exact identity for ridge that needs no
-Gaussian assumption (``pool_risk``), which removes most of the data-side non-Gaussianity from the
-prediction.
+:math:`R_n` instead by leave-one-out on the pool (``pool_risk``): ridge gives each row's
+leave-one-out residual in closed form, and the estimate needs no Gaussian assumption, which
+removes much of the data side's non-Gaussianity from the prediction.
 
 The training set of P rows then has the population-side ridge κ that solves
 :math:`\kappa(1 - \mathrm{df}_1^S(\kappa)/P) = \gamma/P`, i.e. in κ̂
