@@ -116,14 +116,18 @@ def test_ridgeless_threshold_is_a_pole_with_a_warning():
 def test_auto_route_follows_the_effective_rank():
     assert resolve_route(flat(200, activation="relu")) == "hermite"
     power = ModelSpec(spectrum=Spectrum.power_law(latent_dim=200, alpha=1.0), activation="relu")
-    assert resolve_route(power) == "reference"  # effective rank 2.5: the c spread is large
+    assert resolve_route(power) == "sampled"  # effective rank 2.5: the c spread is large
+    assert resolve_route(power, "reference") == "reference"
     assert resolve_route(flat(200, activation="relu"), n_reference=1000) == "reference"
+    assert resolve_route(power, n_reference=1000) == "reference"
     wide = flat(50, activation="relu", teacher=Teacher.random_features("relu", 100))
-    assert resolve_route(wide) == "reference"
-    with pytest.raises(InputError, match="^'route' must be 'reference' or 'auto'"):
+    assert resolve_route(wide) == "sampled"
+    assert resolve_route(flat(200, teacher=Teacher.random_features("relu", 100))) == "sampled"
+    with pytest.raises(InputError, match="^'route' must be 'sampled', 'reference' or 'auto'"):
         resolve_route(wide, "hermite")
-    with pytest.raises(InputError, match="^'n_reference' applies to the reference route"):
-        resolve_route(flat(50, activation="relu"), "hermite", 100)
+    for route in ("hermite", "sampled"):
+        with pytest.raises(InputError, match="^'n_reference' applies to the reference route"):
+            resolve_route(flat(50, activation="relu"), route, 100)
     with pytest.raises(InputError, match="^'route' must be one of"):
         resolve_route(power, "fast")
 
@@ -151,7 +155,28 @@ def test_cli_route_hermite_is_the_library_number(capsys):
     # the CLI only formats the library's number (the spectrum's nodes are fixed): identical
     assert rec["excess"] == pytest.approx(expected, rel=1e-15)
     assert main([*args, "--teacher-activation", "relu", "--teacher-width", "50"]) == 2
-    assert "'route' must be 'reference' or 'auto'" in capsys.readouterr().err
+    assert "'route' must be 'sampled', 'reference' or 'auto'" in capsys.readouterr().err
+
+
+def test_cli_route_choices_are_the_library_routes_and_sampled_takes_draws(capsys):
+    import json
+
+    from scalinglaws.bridges.equivalence import ROUTES
+    from scalinglaws.cli.main import main
+    from scalinglaws.cli.theory import theory_command
+
+    route = next(p for p in theory_command.params if p.name == "route")
+    assert tuple(route.type.choices) == ROUTES
+    args = ["theory", "-M", "20", "-a", "1", "--activation", "erf", "-N", "30", "-P", "60",
+            "--ridge", "1e-2", "--route", "sampled", "--draws", "2", "--json"]
+    assert main(args) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=20, alpha=1.0), activation="erf")
+    expected = two_level_theory(spec, n_features=[30], n_samples=[60], ridges=[1e-2],
+                                n_draws=2).excess.values.item()
+    assert rec["excess"] == pytest.approx(expected, rel=1e-15)
+    assert main([*args[:-3], "--route", "reference", "--draws", "2"]) == 2
+    assert "'n_draws' applies to the sampled route only" in capsys.readouterr().err
 
 
 @pytest.mark.filterwarnings(  # at c = 1e-200 the teacher sum tf2 ~ 1e400 is honestly inf

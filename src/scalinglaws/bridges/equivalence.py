@@ -20,6 +20,7 @@ N          ``n_features``         number of random features
 P          ``n_samples``          number of training samples
 γ          ``ridge``              ridge on the sum of squared errors
 N_ref      ``n_reference``        size of the reference draw (two levels)
+D          ``n_draws``            draws of the features of the sampled route (two levels)
 K          ``width``              random-feature teacher's number of features
 =========  =====================  ==============================================
 """
@@ -57,6 +58,7 @@ __all__ = [
     "two_level_theory",
     "reference_spectrum",
     "default_reference",
+    "DEFAULT_DRAWS",
     "LEVELS",
     "ROUTES",
     "HERMITE_MIN_RANK",
@@ -66,13 +68,14 @@ __all__ = [
 #: Choices of :func:`predict_grid`'s ``level``.
 LEVELS = ("auto", "exact", "one", "two")
 #: Choices of the two-level theory's ``route`` (docs/nonlinear-theory.md).
-ROUTES = ("auto", "hermite", "reference")
+ROUTES = ("auto", "hermite", "sampled", "reference")
 #: ``route="auto"`` takes the Hermite route when the data's effective rank (tr Λ)²/tr Λ² is at
 #: least this (the pre-activation variance then spreads by at most sqrt(2/100) = 14 %), where it
-#: is measured to match the isotropic proportional limit; below, the reference draw.
+#: is measured to match the isotropic proportional limit; below, the sampled route.
 HERMITE_MIN_RANK = 100.0
-
-#: Stream label (below the root) of the reference draw used by the two-level theory.
+#: Draws of the features of the sampled route when ``n_draws`` is not given
+#: (docs/nonlinear-theory.md: the draw-to-draw spread it leaves).
+DEFAULT_DRAWS = 8
 
 
 def default_reference(n_max: int) -> int:
@@ -129,24 +132,18 @@ def one_level_theory(
     _cost.check_one_level(spec, nf, len(seed_list), max_memory=max_memory, allow_slow=allow_slow)
     root = as_seed_sequence(rng)
     eig = spec.spectrum.eigenvalues
-    shape = (len(nf), ns.size, rg.size, len(seed_list))
-    test_mse = np.empty(shape)
-    done, total = 0, len(seed_list) * len(nf)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for k, s in enumerate(seed_list):
+
+    def draws():
+        for s in seed_list:
             seq = child_sequence(root, s)
             teacher = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
             u = draw_projection(spec, nf[-1], child_sequence(seq, Stream.FEATURES))
             moments = feature_moments(u, eig, teacher, spec.activation)
-            for i, n in enumerate(nf):
-                kernel = moments.kernel[:n, :n]
-                ks = kernel_spectrum(kernel, moments.target_cov[:n], moments.target_var)
-                res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
-                test_mse[i, :, :, k] = res.test_mse
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+            yield moments.kernel, moments.target_cov, moments.target_var
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        test_mse = _draw_losses(spec, nf, ns, rg, draws(), len(seed_list), progress)["test_mse"]
     rewarn(caught, f"over {len(seed_list)} draw(s) of the features")
     ds = build_dataset(
         {"test_mse": test_mse, "excess": test_mse - spec.noise_var},
@@ -185,15 +182,30 @@ def reference_spectrum(
     n_reference = check_positive_int("n_reference", n_reference)
     _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
     seq = child_sequence(as_seed_sequence(rng), Stream.REFERENCE)
+    return kernel_spectrum(*_averaged_moments(spec, n_reference, seq))
+
+
+def _averaged_moments(spec: ModelSpec, n: int, seq) -> tuple[np.ndarray, np.ndarray, float]:
+    r"""K, a factor H of :math:`E[bb^\top] = HH^\top` and :math:`E[f_*^2]` for one draw of n
+    features (from ``child_sequence(seq, Stream.FEATURES)``), the teacher averaged over.
+
+    Linear teacher: :math:`H = D U\Lambda\,\mathrm{diag}(\bar w)`,
+    :math:`D = \mathrm{diag}(E[\sigma'(h_j)])`, exactly (the loss is linear in the teacher's
+    second moments). Random-feature teacher (one draw of V, from
+    ``child_sequence(seq, Stream.TEACHER)``; its readout averaged over):
+    :math:`H = \sqrt{\sigma_a^2/K}\,B` and :math:`E[f_*^2] = \frac{\sigma_a^2}{K}\sum_k
+    E[\sigma_t(g_k)^2]`. Draws are nested in n: the leading n' rows and block of a draw of n
+    are those of a draw of n'.
+    """
     eig = spec.spectrum.eigenvalues
     t = tile_size(spec.latent_dim)
-    rows = PaddedRows.zeros(n_reference, spec.latent_dim, t)
-    draw_projection(spec, n_reference, child_sequence(seq, Stream.FEATURES), out=rows.data)
-    scaled_rows = PaddedRows(rows.data * eig, n_reference, t)
+    rows = PaddedRows.zeros(n, spec.latent_dim, t)
+    draw_projection(spec, n, child_sequence(seq, Stream.FEATURES), out=rows.data)
+    scaled_rows = PaddedRows(rows.data * eig, n, t)
     tiles, diag = tiled_kernel(rows, scaled_rows, spec.activation)
-    kernel = tiles.block(n_reference, n_reference)
+    kernel = tiles.block(n, n)
     del tiles, rows
-    scaled, diag = scaled_rows.values, diag[:n_reference]
+    scaled, diag = scaled_rows.values, diag[:n]
     if spec.teacher.is_linear:
         wbar2 = spec.teacher_variances()
         factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
@@ -207,36 +219,80 @@ def reference_spectrum(
         scale = spec.teacher.output_var / spec.teacher.width
         factor *= np.sqrt(scale)
         target_var = float(scale * np.sum(act_t.second_moment(t_diag)))
-    del scaled, scaled_rows
-    return kernel_spectrum(kernel, factor, target_var)
+    return kernel, factor, target_var
+
+
+def _check_draws(n_draws, route: str) -> int:
+    """``n_draws`` as a positive int (default :data:`DEFAULT_DRAWS`) for the sampled route."""
+    if n_draws is None:
+        return DEFAULT_DRAWS
+    if route != "sampled":
+        raise InputError(
+            "'n_draws' applies to the sampled route only (route 'sampled' or 'auto' where it "
+            f"picks it). Got n_draws={n_draws!r} with route {route!r} instead."
+        )
+    try:
+        return check_positive_int("n_draws", n_draws)
+    except InputError:
+        raise InputError(
+            "'n_draws' must be a positive integer (draws of the features averaged over; default "
+            f"{DEFAULT_DRAWS}, more for a smaller Monte-Carlo error). Got {n_draws!r} instead."
+        ) from None
+
+
+def _draw_losses(spec: ModelSpec, nf, ns, rg, draws, n_draws: int, progress) -> dict:
+    r"""The one-level loss of each draw on the grid: the machinery of both one-level uses.
+
+    ``draws`` yields ``(K, target, E[f_*^2])`` for N_max features (``target`` b, or a factor H
+    of E[bbᵀ]); for each N the leading N×N block and N rows are decomposed
+    (:func:`~scalinglaws.theory.nonlinear.kernel_spectrum`) and
+    :func:`~scalinglaws.theory.nonlinear.one_level_loss` is evaluated in P and γ. Returns
+    ``test_mse`` and ``kappa`` of shape (len(N), len(P), len(γ), n_draws);
+    ``progress(done, total)`` after each (draw, N).
+    """
+    shape = (len(nf), ns.size, rg.size, n_draws)
+    out = {"test_mse": np.empty(shape), "kappa": np.empty(shape)}
+    done, total = 0, n_draws * len(nf)
+    for k, (kernel, target, target_var) in enumerate(draws):
+        for i, n in enumerate(nf):
+            ks = kernel_spectrum(kernel[:n, :n], target[:n], target_var)
+            res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
+            out["test_mse"][i, :, :, k] = res.test_mse
+            out["kappa"][i, :, :, k] = res.kappa
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return out
 
 
 def resolve_route(spec: ModelSpec, route: str = "auto", n_reference: int | None = None) -> str:
-    """The two-level route for ``spec``: ``"hermite"`` or ``"reference"``.
+    """The two-level route for ``spec``: ``"hermite"``, ``"sampled"`` or ``"reference"``.
 
-    ``"auto"``: the reference draw when ``n_reference`` is given or the teacher is a random
-    feature network (the Hermite route carries linear teachers only), else the Hermite route
-    when the effective rank (tr Λ)²/tr Λ² is at least :data:`HERMITE_MIN_RANK`, else the
-    reference draw.
+    ``"auto"``: the reference draw when ``n_reference`` is given; else the Hermite route for a
+    linear teacher on data of effective rank (tr Λ)²/tr Λ² at least :data:`HERMITE_MIN_RANK`;
+    else the sampled route (low effective rank, such as power laws, or a random-feature
+    teacher, which the Hermite route does not carry).
     """
     route = check_choice("route", route, ROUTES)
-    if route == "hermite":
-        if n_reference is not None:
-            raise InputError(
-                "'n_reference' applies to the reference route only (route 'reference' or "
-                f"'auto'). Got n_reference={n_reference!r} with route 'hermite' instead."
-            )
-        if not spec.teacher.is_linear:
-            raise InputError(
-                "'route' must be 'reference' or 'auto' for a random-feature teacher: the Hermite "
-                "route carries linear teachers only. Got 'hermite' instead."
-            )
+    if n_reference is not None and route in ("hermite", "sampled"):
+        raise InputError(
+            "'n_reference' applies to the reference route only (route 'reference' or "
+            f"'auto'). Got n_reference={n_reference!r} with route {route!r} instead."
+        )
+    if route == "hermite" and not spec.teacher.is_linear:
+        raise InputError(
+            "'route' must be 'sampled', 'reference' or 'auto' for a random-feature teacher: the "
+            "Hermite route carries linear teachers only. Got 'hermite' instead."
+        )
+    if route != "auto":
         return route
-    if route == "reference" or n_reference is not None or not spec.teacher.is_linear:
+    if n_reference is not None:
         return "reference"
+    if not spec.teacher.is_linear:
+        return "sampled"
     lam = np.asarray(spec.spectrum.eigenvalues, dtype=np.float64)
     rank = float(lam.sum()) ** 2 / float(lam @ lam)
-    return "hermite" if rank >= HERMITE_MIN_RANK else "reference"
+    return "hermite" if rank >= HERMITE_MIN_RANK else "sampled"
 
 
 def two_level_theory(
@@ -247,6 +303,7 @@ def two_level_theory(
     ridges=(0.0,),
     route: str = "auto",
     n_reference: int | None = None,
+    n_draws: int | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -254,20 +311,36 @@ def two_level_theory(
 ) -> xr.Dataset:
     r"""Two-level theory (averaged over U and the teacher) on a grid of N × P × γ.
 
-    Two routes to the features' second-moment operator (docs/nonlinear-theory.md):
+    Three routes to the average over the feature weights U (docs/nonlinear-theory.md):
 
-    - ``"hermite"``: from the activation's Hermite expansion
-      (:func:`~scalinglaws.theory.hermite.hermite_spectrum`), no reference draw; exact in the
+    - ``"hermite"``: the features' second-moment operator from the activation's Hermite
+      expansion (:func:`~scalinglaws.theory.hermite.hermite_spectrum`), no draw; exact in the
       isotropic proportional limit; linear teachers only;
+    - ``"sampled"``: the one-level theory (exact feature moments K, b of a draw, Gaussian
+      equivalence on the data side only) averaged over ``n_draws`` independent draws of U
+      (default :data:`DEFAULT_DRAWS`), and of V for a random-feature teacher, from the
+      stream ``child_sequence(rng, Stream.SAMPLED, d)``; a linear teacher's w (and a
+      random-feature teacher's readout) is averaged over exactly, since the one-level loss is
+      linear in the teacher's second moments:
+
+      .. math:: \text{test\_mse}(N, P, \gamma) = \frac1D \sum_{d=1}^{D}
+                \mathcal{E}_1\big(K^{(d)}_{1:N,1:N},\, H^{(d)}_{1:N},\, P, \gamma\big)
+
+      with ``excess_sem`` the standard error over the D draws; any teacher. Costs
+      O(D · Σ_N N³) (one N_max kernel per draw, the leading blocks for smaller N);
     - ``"reference"``: the spectrum of a reference draw of ``n_reference`` features
       (:func:`reference_spectrum`, default ``max(4 * max(n_features), 1000)``, at least max N),
       biased where N exceeds the latent dimension by a few (the draw packs the kernel's part
       nonlinear in x into too few directions); any teacher.
 
-    ``"auto"`` picks (:func:`resolve_route`). Either way
-    :func:`~scalinglaws.theory.nonlinear.two_level_loss`'s §5 algebra runs on the grid in chunks
-    (``progress(done, total)``). Returns a Dataset with ``test_mse``, ``excess``, ``kappa`` of
-    dims (n_features, n_samples, ridge); ``attrs["route"]`` says which.
+    ``"auto"`` picks (:func:`resolve_route`). The Hermite and reference routes run
+    :func:`~scalinglaws.theory.nonlinear.two_level_loss`'s §5 algebra on the grid in chunks,
+    the sampled route one kernel per (draw, N) (``progress(done, total)`` either way). Returns a
+    Dataset with ``test_mse``, ``excess``, ``kappa`` of dims (n_features, n_samples, ridge)
+    (the sampled route: their means over the draws, κ the one-level renormalized ridge, and
+    ``excess_sem``); ``attrs["route"]`` says which route, ``attrs["n_draws"]`` how many draws.
+    Poles (γ = 0 at P = rank K) are ``inf`` with one
+    :class:`~scalinglaws._validation.NumericalWarning` saying how often they came.
 
     Examples
     --------
@@ -282,6 +355,38 @@ def two_level_theory(
     ns = np.array(grid.n_samples, dtype=float)
     rg = grid.ridge_array
     route = resolve_route(spec, route, n_reference)
+    draws = _check_draws(n_draws, route)
+    if route == "sampled":
+        _cost.check_sampled(
+            spec, grid.n_features, draws, max_memory=max_memory, allow_slow=allow_slow
+        )
+        root = as_seed_sequence(rng)
+        n_max = int(grid.n_features[-1])
+        moments = (
+            _averaged_moments(spec, n_max, child_sequence(root, Stream.SAMPLED, d))
+            for d in range(draws)
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = _draw_losses(spec, grid.n_features, ns, rg, moments, draws, progress)
+        rewarn(caught, f"over {draws} draw(s) of the features")
+        values["excess"] = values["test_mse"] - spec.noise_var
+        # A pole's inf (warned about above) has no spread: its standard error is NaN.
+        with np.errstate(invalid="ignore"):
+            sem = (
+                np.std(values["excess"], axis=-1, ddof=1) / np.sqrt(draws)
+                if draws > 1
+                else np.full(values["excess"].shape[:-1], np.nan)
+            )
+        means = {name: np.mean(values[name], axis=-1) for name in ("test_mse", "excess", "kappa")}
+        return build_dataset(
+            {**means, "excess_sem": sem},
+            grid=grid,
+            source="two-level Gaussian equivalence (sampled draws of the features)",
+            spec=spec,
+            rng=root,
+            attrs={"route": route, "n_draws": draws},
+        )
     if route == "hermite":
         hs = hermite_spectrum(spec)
         sums = hermite_sums(hs)
@@ -333,6 +438,7 @@ def predict_grid(
     n_seeds: int = 8,
     n_reference: int | None = None,
     route: str = "auto",
+    n_draws: int | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -344,7 +450,8 @@ def predict_grid(
     two-level Gaussian equivalence; ``"one"`` the one-level theory averaged over ``n_seeds`` draws
     of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
     ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
-    ``route`` (``"two"`` only): the two-level theory's route, see :func:`two_level_theory`.
+    ``route`` and ``n_draws`` (``"two"`` only): the two-level theory's route and the sampled
+    route's number of draws, see :func:`two_level_theory`.
     ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
@@ -375,6 +482,11 @@ def predict_grid(
             "'route' applies to the two-level theory only (level 'two'). "
             f"Got route={route!r} with level {level!r} instead."
         )
+    if n_draws is not None and level != "two":
+        raise InputError(
+            "'n_draws' applies to the two-level theory's sampled route only (level 'two'; "
+            f"level 'one' takes n_seeds). Got n_draws={n_draws!r} with level {level!r} instead."
+        )
     grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
     common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
@@ -391,8 +503,9 @@ def predict_grid(
         ds = build_dataset(values, grid=cells, source="deterministic equivalent", spec=spec)
     elif level == "two":
         ds = two_level_theory(
-            spec, **grid, route=route, n_reference=n_reference, rng=rng, **common
-        )
+            spec, **grid, route=route, n_reference=n_reference, n_draws=n_draws, rng=rng,
+            **common,
+        )  # fmt: skip
     else:
         one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng, **common)
         ds = one[["test_mse_mean", "excess_mean"]].rename(

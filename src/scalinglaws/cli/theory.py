@@ -104,11 +104,18 @@ def _records(columns: dict) -> list[dict]:
 )
 @click.option(
     "--route",
-    type=click.Choice(["auto", "hermite", "reference"]),
+    type=click.Choice(["auto", "hermite", "sampled", "reference"]),
     default="auto",
     show_default=True,
     help="Two-level route (docs/nonlinear-theory.md): hermite from the activation's Hermite "
-    "expansion (linear teachers), reference from a draw of --n-reference features; auto picks.",
+    "expansion (linear teachers), sampled the one-level theory averaged over --draws draws of "
+    "the features, reference from a draw of --n-reference features; auto picks.",
+)
+@click.option(
+    "--draws",
+    type=COUNT,
+    default=None,
+    help="Draws of the features for the sampled route (default 8).",
 )
 @click.option("--seed", type=COUNT, default=0, show_default=True, help="Root random seed.")
 @progress_option
@@ -116,8 +123,8 @@ def _records(columns: dict) -> list[dict]:
 @max_memory_option
 @json_option
 def theory_command(
-    n_features, n_samples, ridge, details, level, seeds, n_reference, route, seed, progress,
-    allow_slow, max_memory, as_json, **model,
+    n_features, n_samples, ridge, details, level, seeds, n_reference, route, draws, seed,
+    progress, allow_slow, max_memory, as_json, **model,
 ):  # fmt: skip
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
     import numpy as np
@@ -151,6 +158,7 @@ def theory_command(
             n_seeds=seeds,
             n_reference=n_reference,
             route=route if resolved == "two" else "auto",
+            n_draws=draws,
             rng=seed,
             max_memory=max_memory,
             allow_slow=allow_slow,

@@ -52,6 +52,9 @@ class Stream(enum.IntEnum):
     SPLIT = 1_000_011
     #: The reference draw of features measured on a real dataset's pool (below a seed).
     POOL_REFERENCE = 1_000_013
+    #: The draws of features of the two-level theory's sampled route (below the root; draw d
+    #: is its child d, with the features and the teacher below that).
+    SAMPLED = 1_000_017
 
 
 #: Rows per independently seeded block in :func:`standard_normal_rows`.

@@ -35,6 +35,7 @@ __all__ = [
     "check_reference",
     "check_reference_work",
     "check_one_level",
+    "check_sampled",
     "check_pool_reference",
 ]
 
@@ -189,6 +190,32 @@ def check_one_level(
         parameter.replace(" or ", ", ") + " or 'n_seeds'",
         allow_slow,
     )
+
+
+def check_sampled(
+    spec: ModelSpec, n_features, n_draws: int, *, max_memory=None, allow_slow: bool = False
+) -> None:
+    """Refuse a sampled two-level theory (``bridges.equivalence``, ``route="sampled"``) that
+    cannot fit in memory or would take too long.
+
+    One draw at a time builds the N_max×N_max kernel and its target factor as a reference draw
+    of N_max features does (:func:`reference_bytes`, the peak of ``eigh`` on the whole kernel
+    included), then one ``eigh`` per N on the kernel's leading block; the time is ``n_draws``
+    times (N_max² kernel entries, N_max·K teacher cross moments, Σ_N 4N³ flops).
+    """
+    n_max = int(max(n_features))
+    parameter = "'n_features'" if spec.teacher.is_linear else "'teacher_width', 'n_features'"
+    what = f"The sampled two-level theory over {n_draws} draw(s) at n_features = {n_max:,}"
+    check_memory(
+        reference_bytes(spec, n_max), what=what, parameter=parameter, max_memory=max_memory
+    )
+    seconds = n_max * n_max * _entry_seconds(spec.activation)
+    seconds += sum(_eigh_seconds(n) for n in n_features)
+    if not spec.teacher.is_linear:
+        seconds += (
+            n_max * _teacher_width(spec) * _cross_seconds(spec.activation, spec.teacher.activation)
+        )
+    _check_time(seconds * n_draws, what, parameter + " or 'n_draws'", allow_slow)
 
 
 def check_pool_reference(
