@@ -27,6 +27,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from .._names import POOL_MODELS
+from .._threads import threads_for_eigh
 from .._validation import InputError, check_choice, check_positive_int, rewarn
 from ..model.activations import Activation, get_activation
 from ..model.spec import ModelSpec, Teacher
@@ -122,7 +123,8 @@ def _measured(gram, factor, target_var: float, n_features: int, dual: bool) -> _
     """Eigen-pairs of a measured Gram above :data:`MEASURED_RANK_RTOL` of the largest, and the
     target power along them: ``factor`` is FᵀY/n for the primal Gram FᵀF/n (then
     c_i = v_iᵀb/√s_i), or Y/√n for the dual Gram FFᵀ/n (then c_i = a_iᵀY/√n)."""
-    evals, evecs = sla.eigh(gram, check_finite=False, driver="evd")
+    with threads_for_eigh(gram.shape[0]):
+        evals, evecs = sla.eigh(gram, check_finite=False, driver="evd")
     keep = evals > MEASURED_RANK_RTOL * evals[-1]
     s, v = evals[keep][::-1], evecs[:, keep][:, ::-1]
     coef = v.T @ factor

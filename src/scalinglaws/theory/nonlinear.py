@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 
+from .._threads import threads_for_eigh
 from .._validation import InputError, warn_numerical
 from ..model.spec import ModelSpec, Teacher
 from ..model.spectrum import Spectrum
@@ -141,7 +142,8 @@ def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -
         E[f_*²] (its expectation when ``target`` is a second-moment matrix).
     """
     scale = _scale_of(kernel)
-    evals, evecs = sla.eigh(kernel / scale if scale != 1.0 else kernel, check_finite=False)
+    with threads_for_eigh(kernel.shape[0]):
+        evals, evecs = sla.eigh(kernel / scale if scale != 1.0 else kernel, check_finite=False)
     evals = evals * scale
     keep = evals > RANK_RTOL * max(evals[-1], 0.0)
     evals, evecs = evals[keep][::-1], evecs[:, keep][:, ::-1]
