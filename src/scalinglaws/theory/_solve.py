@@ -29,6 +29,7 @@ __all__ = [
     "Minima",
     "bracketed_root",
     "newton_root",
+    "newton_root_scalar",
     "golden_minimum",
     "brent_minimum",
     "warn_unconverged",
@@ -151,8 +152,15 @@ def newton_root(
     a = np.array(lower, dtype=np.float64).ravel()
     b = np.array(upper, dtype=np.float64).ravel()
     if a.size == 1 and start is not None:  # a lone problem: the same steps on Python floats
-        return _newton_scalar(func, float(a[0]), float(b[0]), float(np.ravel(start)[0]),
-                              xtol, maxiter, np.shape(lower))
+
+        def lone(x: float) -> tuple[float, float]:
+            f, df = func(np.float64(x), 0)  # numpy scalars: cheaper than 1-element arrays
+            return f.item(), df.item()
+
+        x, converged = newton_root_scalar(
+            lone, float(a[0]), float(b[0]), float(np.ravel(start)[0]), xtol=xtol, maxiter=maxiter
+        )
+        return Roots(np.full(np.shape(lower), x), np.full(np.shape(lower), converged))
     if start is None:
         every = np.arange(a.size)
         fa, _ = func(a, every)
@@ -187,17 +195,26 @@ def newton_root(
     return Roots(x.reshape(np.shape(lower)), converged.reshape(np.shape(lower)))
 
 
-def _newton_scalar(func, a: float, b: float, x: float, xtol: float, maxiter: int, shape) -> Roots:
-    """:func:`newton_root` for one problem with a start (per-element numpy calls cost more than
-    the arithmetic here); the same iteration, step for step. ``func`` gets a numpy scalar and
-    the index 0."""
-    x = min(max(x, a), b) if math.isfinite(x) else 0.5 * (a + b)
+def newton_root_scalar(
+    func: Callable[[float], tuple[float, float]],
+    lower: float,
+    upper: float,
+    start: float,
+    *,
+    xtol: float = 1e-15,
+    maxiter: int = 100,
+) -> tuple[float, bool]:
+    """:func:`newton_root` for one problem with a start, on Python floats (per-element numpy
+    calls cost more than the arithmetic here): the same iteration, step for step, so the same
+    root. ``func(x)`` returns ``(f, f')`` as floats; returns the root and whether it converged.
+    """
+    a, b = lower, upper
+    x = min(max(start, a), b) if math.isfinite(start) else 0.5 * (a + b)
     active = b > a
     for _ in range(maxiter):
         if not active:
             break
-        f_arr, df_arr = func(np.float64(x), 0)  # numpy scalars: cheaper than 1-element arrays
-        f, df = f_arr.item(), df_arr.item()
+        f, df = func(x)
         if f == 0.0:
             active = False
             break
@@ -213,8 +230,7 @@ def _newton_scalar(func, a: float, b: float, x: float, xtol: float, maxiter: int
         x = new
         if done:
             active = False
-    converged = (not active) and math.isfinite(x)
-    return Roots(np.full(shape, x), np.full(shape, converged))
+    return x, (not active) and math.isfinite(x)
 
 
 def golden_minimum(
