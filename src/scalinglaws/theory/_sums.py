@@ -92,7 +92,7 @@ class SpectralSums:
         """Number of nodes (M for exact sums)."""
         return int(self.levels.size)
 
-    @property
+    @functools.cached_property
     def log_lambda_plus(self) -> float:
         """log λ₊."""
         return float(np.log(self.lambda_plus))
@@ -155,6 +155,17 @@ class SpectralSums:
             slope[pts] -= (r * (k / denom)) @ w[nodes]
         return df1, slope
 
+    def df1_and_slope_one(self, kappa_hat: float) -> tuple[float, float]:
+        """:meth:`df1_and_slope` at one κ̂, as floats: the same operations on the nodes, so the
+        same bits, without the 2-D shapes."""
+        if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
+            df1, slope = self.df1_and_slope(np.array([kappa_hat]))
+            return float(df1[0]), float(slope[0])
+        lev = self.levels
+        denom = lev + kappa_hat
+        r = lev / denom
+        return float(r @ self.weights), -float((r * (kappa_hat / denom)) @ self.weights)
+
     @functools.cached_property
     def df1_table(self) -> tuple[np.ndarray, np.ndarray] | None:
         """df₁ on a fixed grid of ``t = log κ̂`` spanning the spectrum (``None`` where the grid
@@ -168,12 +179,32 @@ class SpectralSums:
         t = np.linspace(lo, hi, _TABLE_POINTS)
         return t, self.df1_scaled(np.exp(t))
 
+    @functools.cached_property
+    def df1_table_inverse(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(log df₁, t)`` of :attr:`df1_table` in increasing log df₁, to read t at a given df₁
+        by interpolation (``None`` without a table); ``-inf`` where df₁ underflowed to 0."""
+        table = self.df1_table
+        if table is None:
+            return None
+        with np.errstate(divide="ignore"):
+            log_df1 = np.log(table[1][::-1])
+        t_grid = table[0][::-1]
+        for array in (log_df1, t_grid):
+            array.flags.writeable = False
+        return log_df1, t_grid
+
+    @functools.cached_property
+    def teacher_weights(self) -> np.ndarray:
+        r""":math:`\omega_k v_k \ell_k`: the node weights of the teacher sums Ḡ, F̄ (read-only)."""
+        out = self.weights * self.shares * self.levels
+        out.flags.writeable = False
+        return out
+
     def moments(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
         """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring."""
         n = kappa_hat.size
         df1, df2, e_bar, g_bar, f_bar = (np.zeros(n) for _ in range(5))
-        lev, w = self.levels, self.weights
-        wvl = w * self.shares * lev
+        lev, w, wvl = self.levels, self.weights, self.teacher_weights
         top = np.maximum(kappa_hat, 1.0)
         for pts, nodes in _blocks(n, lev.size):
             lk = lev[nodes]
@@ -186,6 +217,23 @@ class SpectralSums:
             g_bar[pts] += q_bar @ wvl[nodes]
             f_bar[pts] += (q_bar * q_bar) @ wvl[nodes]
         return df1, df2, e_bar, g_bar, f_bar
+
+    def moments_one(self, kappa_hat: float) -> tuple[float, ...]:
+        """:meth:`moments` at one κ̂, as floats: the same operations on the nodes, so the same
+        bits, without the blocks' bookkeeping."""
+        if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
+            return tuple(float(x[0]) for x in self.moments(np.array([kappa_hat])))
+        lev, w, wvl = self.levels, self.weights, self.teacher_weights
+        denom = lev + kappa_hat
+        r = lev / denom
+        q_bar = max(kappa_hat, 1.0) / denom
+        return (
+            float(r @ w),
+            float((r * r) @ w),
+            float((r * q_bar) @ w),
+            float(q_bar @ wvl),
+            float((q_bar * q_bar) @ wvl),
+        )
 
     def df1(self, kappa: np.ndarray) -> np.ndarray:
         """df₁(κ) in the spectrum's own units, shape of ``kappa`` (flat)."""
