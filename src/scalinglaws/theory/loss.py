@@ -45,6 +45,7 @@ tf₁, tf₂    ``tf1``, ``tf2``      teacher-weighted sums at κ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -109,6 +110,10 @@ class TheoryResult:
 
 def _as_points(name: str, value: object, *, allow_zero: bool) -> np.ndarray:
     """Float array of finite numbers > 0 (>= 0 if ``allow_zero``); one-line error otherwise."""
+    if type(value) is float or type(value) is int:  # a plain number: the checks on one float
+        x = float(value)
+        if math.isfinite(x) and (x >= 0 if allow_zero else x > 0):
+            return np.array(x)
     expectation = "finite numbers >= 0" if allow_zero else "finite numbers > 0"
     try:
         arr = np.array(value, dtype=np.float64)
@@ -186,6 +191,8 @@ def broadcast_points(n_features, n_samples, ridge) -> tuple[np.ndarray, ...]:
     nf = _as_points("n_features", n_features, allow_zero=False)
     ns = _as_points("n_samples", n_samples, allow_zero=False)
     rg = _as_points("ridge", ridge, allow_zero=True)
+    if nf.shape == ns.shape == rg.shape:  # what np.broadcast_arrays returns, without its cost
+        return nf, ns, rg
     return tuple(np.broadcast_arrays(nf, ns, rg))
 
 
