@@ -8,8 +8,9 @@ sums, which later calls reuse):
 - ``optimal_ridge`` at one (N, P) and on a 10 × 10 grid of (N, P);
 - ``compute_frontier`` for 8 budgets, ridge optimal at every point.
 
-With ``--baseline-src DIR`` (e.g. ``git worktree add /tmp/old 9bde58b``) the same runs against
-that tree, side by side, with ratios, and the largest relative difference of the results.
+With ``--baseline-src DIR`` (e.g. ``git worktree add /tmp/old 9bde58b``, or ``git worktree add
+--detach /tmp/head HEAD`` for a change not yet committed) the same runs against that tree, side
+by side, with ratios, and the largest relative difference of the results.
 
     .venv/bin/python benchmarks/bench_theory_calls.py --baseline-src /tmp/old/src
 """
