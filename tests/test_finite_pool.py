@@ -127,3 +127,13 @@ def test_bad_input_is_refused_naming_the_parameter(kwargs, message):
     ks = KernelSpectrum(np.array([1.0, 0.1]), np.array([0.5, 0.01]), 1.0, 2)
     with pytest.raises(InputError, match=message):
         held_out_loss(ks, 300, **kwargs)
+
+
+def test_a_broken_pool_risk_is_inf_with_a_warning_not_a_silent_number():
+    """A pool risk that is not a finite number (a leave-one-out row of leverage 1) is never
+    passed on as a loss."""
+    ks = KernelSpectrum(np.array([1.0, 0.1]), np.array([0.5, 0.01]), 1.0, 2)
+    with pytest.warns(NumericalWarning, match="not a finite non-negative number at 1 point"):
+        res = held_out_loss(ks, 300, [10.0, 20.0], 1e-2,
+                            pool_risk=lambda k: np.array([0.5, np.nan]))  # fmt: skip
+    assert np.isfinite(res.test_mse[0]) and np.isinf(res.test_mse[1])

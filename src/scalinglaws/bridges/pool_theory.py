@@ -137,12 +137,12 @@ def _measured(gram, factor, target_var: float, n_features: int, dual: bool) -> _
 
 
 def _pool_directions(split: Split, u: np.ndarray, act: Activation, n_features):
+    """Yield each N's :class:`_PoolDirections` in turn (one N's eigenvectors alive at a time)."""
     x, y = split.pool_inputs, split.pool_targets
     n = x.shape[0]
     ys = y / np.sqrt(n)
     target_var = float(np.sum(ys * ys))
     small = [int(k) for k in n_features if k <= n]
-    out: list[_PoolDirections] = []
     if small:
         top = small[-1]
         gram, cross = np.zeros((top, top)), np.zeros((top, y.shape[1]))
@@ -150,7 +150,8 @@ def _pool_directions(split: Split, u: np.ndarray, act: Activation, n_features):
             f = pool_features(x[start : start + _ROWS], u[:top], act) / np.sqrt(n)
             gram += f.T @ f
             cross += f.T @ ys[start : start + _ROWS]
-        out += [_measured(gram[:k, :k], cross[:k], target_var, k, False) for k in small]
+        for k in small:
+            yield _measured(gram[:k, :k], cross[:k], target_var, k, False)
         del gram
     large = [int(k) for k in n_features if k > n]
     if large:
@@ -160,8 +161,7 @@ def _pool_directions(split: Split, u: np.ndarray, act: Activation, n_features):
             block = f[:, done:k]
             gram += block @ block.T
             done = k
-            out.append(_measured(gram.copy(), ys, target_var, k, True))
-    return out
+            yield _measured(gram.copy(), ys, target_var, k, True)
 
 
 def pool_spectra(split: Split, u: np.ndarray, act: Activation, n_features) -> list[KernelSpectrum]:
@@ -281,11 +281,12 @@ def _sample_seed(split: Split, nf, ns, rg, act, feature_var, seq) -> tuple[np.nd
     n, dims = split.pool_inputs.shape
     u = random_projection(child_sequence(seq, Stream.FEATURES), int(nf[-1]), dims, feature_var)
     grid = (ns[:, None], rg[None, :])
-    values = []
+    values, resid = [], 0.0
     for dirs in _pool_directions(split, u, act, [int(k) for k in nf]):
         loo = _loo_risk(split, u, act, dirs)
         values.append(held_out_loss(dirs.spectrum, n, *grid, pool_risk=loo).test_mse)
-    return np.stack(values), dirs.spectrum.residual_var
+        resid = dirs.spectrum.residual_var
+    return np.stack(values), resid
 
 
 def realdata_theory(
@@ -363,7 +364,7 @@ def realdata_theory(
                 f"Got {int(ns[-1])} instead."
             )
         _cost.check_pool_sample(
-            n_pool, dims, [int(k) for k in nf], task.targets.shape[1], n_seeds,
+            n_pool, dims, [int(k) for k in nf], task.targets.shape[1], n_seeds, ns.size * rg.size,
             max_memory=max_memory, allow_slow=allow_slow,
         )  # fmt: skip
     elif act.name != "linear":

@@ -235,15 +235,17 @@ def check_pool_reference(
 
 
 def check_pool_sample(
-    n_pool: int, n_dims: int, n_features, n_outputs: int, n_seeds: int, *, max_memory=None,
-    allow_slow: bool = False,
+    n_pool: int, n_dims: int, n_features, n_outputs: int, n_seeds: int, n_points: int = 1, *,
+    max_memory=None, allow_slow: bool = False,
 ) -> None:  # fmt: skip
     """Refuse the finite-pool real-data theory (``bridges.pool_theory``) that cannot fit or
     would take too long: per seed the pool's features in row chunks, one Gram of side
-    min(n_pool, N_max) with its eigenvectors, and one eigendecomposition per N."""
+    min(n_pool, N_max) with its eigenvectors, one eigendecomposition per N, and per N the
+    leave-one-out pass over the pool at ``n_points`` (P, γ) points."""
     n_max = float(max(n_features))
     side = min(float(n_pool), n_max)
     peak = 3 * side * side + n_max * (n_dims + n_outputs) + 4096.0 * n_max
+    peak += 4096.0 * n_points * n_outputs  # one chunk of the leave-one-out fits
     if n_pool < n_max:
         peak += float(n_pool) * n_max  # the pool's features F, whole
     parameter = "'n_features'"
@@ -251,4 +253,8 @@ def check_pool_sample(
     check_memory(_BYTES * peak, what=what, parameter=parameter, max_memory=max_memory)
     gram = float(n_pool) * n_max * (n_dims + side) * 2.0 / FLOP_RATE
     eighs = sum(_eigh_seconds(min(float(n), float(n_pool))) for n in n_features)
-    _check_time(n_seeds * (gram + eighs), what, parameter, allow_slow)
+    loo = sum(
+        2.0 * n_pool * min(float(n), float(n_pool)) * (n_dims + n + n_points * (n_outputs + 1))
+        for n in n_features
+    ) / FLOP_RATE
+    _check_time(n_seeds * (gram + eighs + loo), what, parameter, allow_slow)

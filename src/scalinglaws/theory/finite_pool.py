@@ -117,10 +117,22 @@ def held_out_loss(
 ) -> HeldOutResult:
     r"""Population (held-out) risk of ridge on P rows of an n-row pool, from the pool's spectrum.
 
-    ``spectrum`` is the pool's second-moment spectrum (:math:`\hat S = F^\top F/n` and the
-    targets' power along it, labels included: the target's noise is part of ``residual_var``
-    and of ``explained``); ``n_samples`` and ``ridge`` broadcast. See the module docstring for
-    the formulas.
+    Parameters
+    ----------
+    spectrum : KernelSpectrum
+        The pool's second-moment spectrum: eigenvalues ŝ_i of :math:`\hat S = F^\top F/n`
+        (shape (rank,)) and the targets' power along them, labels included (the target's noise
+        is part of ``explained`` and ``residual_var``).
+    n_pool : int
+        n, the pool's rows.
+    n_samples, ridge : array_like
+        P (1 ≤ P ≤ n) and γ ≥ 0 (on the sum of squared errors); they broadcast.
+
+    Returns
+    -------
+    HeldOutResult
+        ``test_mse`` :math:`R_P`, the population-side ``kappa`` κ, ``df1`` and ``df2`` of the
+        population at κ, each of the broadcast shape. Formulas: the module docstring.
 
     ``pool_risk(kappa_hat)`` (optional) returns the held-out risk :math:`R_n` of the pool's own
     ridge at pool-side ridges κ̂ (a 1-D array, in the spectrum's units), measured on the pool's
@@ -148,7 +160,8 @@ def held_out_loss(
             f"Got {np.unique(p[(p < 1) | (p > n_pool) | ~np.isfinite(p)])[:3].tolist()} instead."
         )
     if np.any(~np.isfinite(g)) or np.any(g < 0):
-        raise InputError(f"'ridge' must be finite and >= 0. Got {g[(g < 0) | ~np.isfinite(g)][0]}.")
+        bad = g[(g < 0) | ~np.isfinite(g)][0]
+        raise InputError(f"'ridge' must be finite and >= 0. Got {bad} instead.")
     top = float(spectrum.eigenvalues[0])
     s = np.asarray(spectrum.eigenvalues, dtype=np.float64) / top  # scaled units: ŝ₁ = 1
     pw = np.asarray(spectrum.explained, dtype=np.float64)
@@ -180,6 +193,14 @@ def held_out_loss(
         else:
             risk_n = np.asarray(pool_risk(kh * top), dtype=np.float64)
         test = risk_n * (1.0 - df2 / n_pool) / (1.0 - df2 / flat_p)
+    broken = ~pole & ~(np.isfinite(test) & (test >= 0))
+    if np.any(broken):  # e.g. a leave-one-out risk with a row of leverage 1
+        warn_numerical(
+            f"The held-out loss is not a finite non-negative number at {int(broken.sum())} "
+            "point(s) off the interpolation pole (the pool's own risk there is "
+            f"{np.unique(risk_n[broken])[:3].tolist()}): returned as inf; a ridge > 0 avoids it."
+        )
+        test = np.where(broken, np.inf, test)
     test = np.where(pole, np.inf, test)
     if np.any(pole):
         warn_numerical(
