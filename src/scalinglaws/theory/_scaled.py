@@ -47,6 +47,8 @@ __all__ = [
 #: κ̂ above e^690 is used as e^690 in the sums: the neglected terms are below 1e-299 relative.
 _T_CLIP = 690.0
 _NEG_INF = float("-inf")
+#: Newton steps on the cubic interpolant of the table's residual for a starting point.
+_HERMITE_STEPS = 3
 
 
 def log_normalized_ridge(sums: SpectralSums, ridge, feature_var: float, nf, ns) -> np.ndarray:
@@ -54,6 +56,16 @@ def log_normalized_ridge(sums: SpectralSums, ridge, feature_var: float, nf, ns) 
     const = np.log(sums.latent_dim) - np.log(feature_var) - sums.log_lambda_plus
     with np.errstate(divide="ignore"):
         return np.log(ridge) - np.log(nf) - np.log(ns) + const
+
+
+def log_normalized_ridge_one(
+    sums: SpectralSums, ridge: float, feature_var: float, nf: float, ns: float
+) -> float:
+    """:func:`log_normalized_ridge` at one point, on floats: the same operations in the same
+    order (numpy's ``log``), so the same bits."""
+    const = np.log(sums.latent_dim) - np.log(feature_var) - sums.log_lambda_plus
+    with np.errstate(divide="ignore"):
+        return float(np.log(ridge)) - float(np.log(nf)) - float(np.log(ns)) + float(const)
 
 
 def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
@@ -131,9 +143,38 @@ def _table_residual(sums: SpectralSums, nf, ns, log_gh):
     return t_grid, below, res
 
 
-def _first_crossing(t_grid, res, lo, hi, below) -> np.ndarray:
-    """Per row, a guess for the root of the increasing residual ``res`` in ``(lo, hi)``: linear
-    interpolation at its first sign change between two grid points inside the bracket; the
+def _residual_slope(sums: SpectralSums, j, nf, ns, log_gh):
+    """d res/dt of the ridge equation's residual at the table's grid points ``j`` (arrays or
+    one point): :math:`-\\mathrm{df}_1'(t)\\,(B/N + A/P) + e^{\\log\\hat\\gamma - t}` with
+    A = 1 − df₁/N, B = 1 − df₁/P, as in :func:`solve_log_kappa`'s residual."""
+    t_grid, df1_grid = sums.df1_table
+    df1, slope, t = df1_grid[j], sums.df1_table_slope[j], t_grid[j]
+    a, b = 1.0 - df1 / nf, 1.0 - df1 / ns
+    return -slope * (b / nf + a / ns) + np.exp(log_gh - t)
+
+
+def _hermite_fraction(u, r0, r1, m0, m1):
+    """Three Newton steps, clipped to [0, 1], from ``u`` towards the root of the cubic Hermite
+    interpolant p(u) = h₀₀ r₀ + h₁₀ m₀ + h₀₁ r₁ + h₁₁ m₁ of a residual with values r₀, r₁ and
+    scaled slopes m₀, m₁ (h × d res/dt) at the two ends (arrays)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_HERMITE_STEPS):
+            u2 = u * u
+            u3 = u2 * u
+            p = (2.0 * u3 - 3.0 * u2 + 1.0) * r0 + (u3 - 2.0 * u2 + u) * m0
+            p = p + (3.0 * u2 - 2.0 * u3) * r1 + (u3 - u2) * m1
+            dp = (6.0 * u2 - 6.0 * u) * (r0 - r1) + (3.0 * u2 - 4.0 * u + 1.0) * m0
+            dp = dp + (3.0 * u2 - 2.0 * u) * m1
+            u = np.clip(u - np.where(dp > 0, p / dp, 0.0), 0.0, 1.0)
+    return u
+
+
+def _first_crossing(t_grid, res, lo, hi, below, point=None) -> np.ndarray:
+    """Per row, a guess for the root of the increasing residual ``res`` in ``(lo, hi)``: cubic
+    Hermite interpolation (the residual's slope at the two grid points from the table's df₁
+    slopes, with ``point = (sums, nf, ns, log_gh)``; linear without it) at its first sign
+    change between two grid points inside the bracket, within ~1e-5 of the root where linear
+    interpolation is within ~1e-3 (one Newton evaluation fewer); the
     bracket's top where the residual is still negative at the last grid point inside (past the
     table's top the ridge term dominates, and ``hi`` is within a few percent of the root); where
     the first grid point inside is already positive, ``below`` (the root if df₁ kept its value
@@ -145,8 +186,15 @@ def _first_crossing(t_grid, res, lo, hi, below) -> np.ndarray:
     jm = np.maximum(j - 1, 0)
     both = (j > 0) & inside[rows, j] & inside[rows, jm]
     r0, r1 = res[rows, jm], res[rows, j]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        guess = t_grid[jm] + (t_grid[j] - t_grid[jm]) * (-r0 / (r1 - r0))
+    width = t_grid[j] - t_grid[jm]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        u = -r0 / (r1 - r0)
+        if point is not None:
+            sums, nf, ns, log_gh = point
+            m0 = width * _residual_slope(sums, jm, nf, ns, log_gh)
+            m1 = width * _residual_slope(sums, j, nf, ns, log_gh)
+            u = np.where(both, _hermite_fraction(u, r0, r1, m0, m1), u)
+        guess = t_grid[jm] + width * u
     beyond = ~inside[rows, j]  # no grid point inside past the root: it lies above the table
     first_inside = inside[rows, j] & ~both  # the root lies between lo and the grid point j
     guess = np.where(beyond, hi, guess)
@@ -158,7 +206,9 @@ def _first_crossing(t_grid, res, lo, hi, below) -> np.ndarray:
 def _ridge_start(sums: SpectralSums, nf, ns, log_gh, lo, hi) -> np.ndarray | None:
     """A guess for :func:`solve_log_kappa` read off ``sums.df1_table`` (``None`` without one)."""
     tab = _table_residual(sums, nf, ns, log_gh)
-    return None if tab is None else _first_crossing(tab[0], tab[2], lo, hi, tab[1])
+    if tab is None:
+        return None
+    return _first_crossing(tab[0], tab[2], lo, hi, tab[1], (sums, nf, ns, log_gh))
 
 
 def _table_lower_bound(sums: SpectralSums, nf, ns, log_gh):
@@ -176,7 +226,7 @@ def _table_lower_bound(sums: SpectralSums, nf, ns, log_gh):
     bound = np.where(res[rows, j] <= 0, t_grid[j], np.nan)
     lo = np.maximum(np.where(np.isnan(bound), -np.inf, bound), log_gh)
     hi = _upper(sums, nf, ns, log_gh)
-    return bound, _first_crossing(t_grid, res, lo, hi, below)
+    return bound, _first_crossing(t_grid, res, lo, hi, below, (sums, nf, ns, log_gh))
 
 
 def _upper(sums: SpectralSums, nf, ns, log_gh) -> np.ndarray:
@@ -432,7 +482,7 @@ def _solve_one(
 
     if start is None:
         res, below = _table_residual_one(sums, nf, ns, log_gh)
-        start = _first_crossing_one(sums.df1_table[0], res, lo, hi, below)
+        start = _first_crossing_one(sums.df1_table[0], res, lo, hi, below, (sums, nf, ns, log_gh))
     root, converged = newton_root_scalar(residual, lo, hi, start)
     if not converged:
         warn_unconverged(False, "The kappa equation of the deterministic equivalent", stacklevel=5)
@@ -465,10 +515,24 @@ def _table_lower_bound_one(sums: SpectralSums, nf: float, ns: float, log_gh: flo
     bound = float(t_grid[j]) if res[j] <= 0 else math.nan
     lo = max(_NEG_INF if math.isnan(bound) else bound, log_gh)
     hi = _upper_one(sums, nf, ns, log_gh)
-    return bound, _first_crossing_one(t_grid, res, lo, hi, below)
+    return bound, _first_crossing_one(t_grid, res, lo, hi, below, (sums, nf, ns, log_gh))
 
 
-def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float) -> float:
+def _hermite_fraction_one(u: float, r0: float, r1: float, m0: float, m1: float) -> float:
+    """:func:`_hermite_fraction` on floats: the same operations."""
+    for _ in range(_HERMITE_STEPS):
+        u2 = u * u
+        u3 = u2 * u
+        p = (2.0 * u3 - 3.0 * u2 + 1.0) * r0 + (u3 - 2.0 * u2 + u) * m0
+        p = p + (3.0 * u2 - 2.0 * u3) * r1 + (u3 - u2) * m1
+        dp = (6.0 * u2 - 6.0 * u) * (r0 - r1) + (3.0 * u2 - 4.0 * u + 1.0) * m0
+        dp = dp + (3.0 * u2 - 2.0 * u) * m1
+        step = p / dp if dp > 0 else 0.0
+        u = min(max(u - step, 0.0), 1.0)  # NaN stays NaN, as in np.clip
+    return u
+
+
+def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float, point=None) -> float:
     """:func:`_first_crossing` for one row ``res``, on floats."""
     inside = (t_grid > lo) & (t_grid < hi)
     res = np.where(inside, res, np.where(t_grid <= lo, -1.0, 1.0))
@@ -479,7 +543,14 @@ def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float) -> floa
         guess = hi
     elif j > 0 and inside[jm]:  # a sign change between two grid points inside
         r0, r1 = float(res[jm]), float(res[j])
-        guess = t_jm + (t_j - t_jm) * (-r0 / (r1 - r0))
+        width = t_j - t_jm
+        u = -r0 / (r1 - r0)
+        if point is not None:
+            sums, nf, ns, log_gh = point
+            m0 = width * float(_residual_slope(sums, jm, nf, ns, log_gh))
+            m1 = width * float(_residual_slope(sums, j, nf, ns, log_gh))
+            u = _hermite_fraction_one(u, r0, r1, m0, m1)
+        guess = t_jm + width * u
     else:  # the root lies between lo and the grid point j
         guess = min(max(below if math.isfinite(below) else 0.5 * (lo + t_j), lo), t_j)
     return guess if math.isfinite(guess) else 0.5 * (lo + hi)
@@ -502,7 +573,10 @@ def warn(core: dict, *, stacklevel: int = 4, fields=tuple(_FIELDS), poles: bool 
     ``core`` needs ``pole`` and the ``fields``; the pole warning is left out if not ``poles``.
     """
     pole = core["pole"]
-    if not pole.any() and np.isfinite(np.concatenate([core[k] for k in fields])).all():
+    if pole.size == 1:  # a lone point: the same test on its floats
+        if not pole[0] and all(math.isfinite(core[k][0]) for k in fields):
+            return
+    elif not pole.any() and np.isfinite(np.concatenate([core[k] for k in fields])).all():
         return  # the common case, in one pass
     if poles and pole.any():
         warn_numerical(

@@ -182,7 +182,13 @@ def _check_points_memory(n_points: int, max_memory, what: str) -> None:
 
 def evaluate_points(sums: SpectralSums, spec: ModelSpec, nf, ns, ridge) -> dict:
     """:func:`._scaled.evaluate` at flat points with ridges in the model's units (no warning)."""
-    log_gh = _scaled.log_normalized_ridge(sums, ridge, spec.feature_var, nf, ns)
+    if nf.size == 1:  # a lone point: γ̂ on floats (numpy's per-call cost dominates there)
+        one = _scaled.log_normalized_ridge_one(
+            sums, float(ridge[0]), spec.feature_var, float(nf[0]), float(ns[0])
+        )
+        log_gh = np.array([one])
+    else:
+        log_gh = _scaled.log_normalized_ridge(sums, ridge, spec.feature_var, nf, ns)
     return _scaled.evaluate(sums, nf, ns, log_gh, spec.noise_var)
 
 
