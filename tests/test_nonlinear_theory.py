@@ -120,7 +120,9 @@ def test_sampled_route_for_linear_features_is_section5():
     grid = dict(n_features=[20, 60, 200], n_samples=[50, 400], ridges=[1e-3, 1.0])
     sampled = two_level_theory(spec, **grid, route="sampled")
     exact = theory_grid(spec, **grid).excess.values
-    assert sampled.attrs["route"] == "sampled" and sampled.attrs["n_draws"] == 8
+    # the draws stop where the standard error is under 1 % of the excess: at N = 200 after 3
+    assert sampled.attrs["route"] == "sampled" and sampled.attrs["n_draws"] == [8, 8, 3]
+    assert sampled.attrs["max_draws"] == 8 and sampled.attrs["draw_rtol"] == 0.01
     # measured: at most 2.0 standard errors off (ratios 0.966-1.005, SE 0.02-3 %)
     diff = np.abs(sampled.excess.values - exact)
     assert np.all(diff <= 3 * sampled.excess_sem.values + 0.005 * exact), sampled.excess / exact
@@ -136,6 +138,42 @@ def test_sampled_route_draws_are_nested_in_n_and_reproducible():
     np.testing.assert_array_equal(both.excess_sem.values[:1], small.excess_sem.values)
     assert not np.array_equal(two_level_theory(spec, n_features=[20], **{**grid, "rng": 8})
                               .excess.values, small.excess.values)
+
+
+def test_sampled_route_adaptive_draws_are_the_fixed_draws_prefix():
+    """Each N's mean is over the first D_N draws of the fixed-count route (same seed, the same
+    numbers); an N stops early only where every cell's standard error is within draw_rtol of
+    its mean excess, and never before MIN_DRAWS draws."""
+    spec = power_spec(40, activation="relu")
+    grid = dict(n_features=[20, 80, 320], n_samples=[40, 160, 640], ridges=[1e-3, 1.0], rng=3)
+    fixed = two_level_theory(spec, **grid, draw_rtol=0)
+    assert fixed.attrs["n_draws"] == 8 and fixed.attrs["draw_rtol"] == 0.0
+    adaptive = two_level_theory(spec, **grid)
+    used = adaptive.attrs["n_draws"]
+    # measured: the spread falls with N (largest SE/mean over 8 draws 2.8 %, 1.6 %, 0.46 %)
+    assert used == [8, 8, 3]
+    for i, k in enumerate(used):
+        prefix = two_level_theory(spec, **grid, n_draws=k, draw_rtol=0)
+        for name in ("test_mse", "excess", "kappa", "excess_sem"):
+            np.testing.assert_array_equal(adaptive[name].values[i], prefix[name].values[i])
+        rel = adaptive.excess_sem.values[i] / adaptive.excess.values[i]
+        assert k == 8 or np.all(rel <= 0.01), (k, rel)
+    # A mean of the first k of 8 draws differs from the 8 draws' by sqrt(8/k - 1) of the
+    # latter's standard error (measured at most 1.6 of that, at N = 320)
+    scale = np.sqrt(8 / np.array(used) - 1)[:, None, None] * fixed.excess_sem.values
+    diff = np.abs(adaptive.excess.values - fixed.excess.values)
+    assert np.all(diff <= 3 * scale), diff / scale
+    again = two_level_theory(spec, **grid)
+    np.testing.assert_array_equal(again.excess.values, adaptive.excess.values)
+    loose = two_level_theory(spec, **grid, n_draws=2, draw_rtol=1.0)
+    assert loose.attrs["n_draws"] == 2  # the minimum is capped at n_draws
+    for bad in (-0.1, float("nan"), "x"):
+        with pytest.raises(InputError, match="^'draw_rtol' must be a finite number >= 0"):
+            two_level_theory(spec, **grid, draw_rtol=bad)
+    with pytest.raises(InputError, match="^'draw_rtol' applies to the sampled route only"):
+        two_level_theory(spec, **grid, route="reference", draw_rtol=0.01)
+    with pytest.raises(InputError, match="^'draw_rtol' applies to the two-level theory's"):
+        predict_grid(spec, n_features=[20], n_samples=[40], level="one", draw_rtol=0.01)
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, "8", True, None])
@@ -242,11 +280,28 @@ def test_reference_memory_and_time_are_checked_before_any_work(monkeypatch):
         reference_spectrum(spec, 1000)
     with pytest.raises(InputError, match="allow_slow=True"):
         one_level_theory(spec, n_features=[300], n_samples=[10])
-    with pytest.raises(InputError, match=r"sampled two-level theory over 8 draw.*'n_draws'"):
+    with pytest.raises(InputError, match=r"sampled two-level theory over 3 to 8 draw.*'n_draws'"):
         two_level_theory(spec, n_features=[300], n_samples=[10])
+    with pytest.raises(InputError, match=r"sampled two-level theory over 8 draw\(s\)"):
+        two_level_theory(spec, n_features=[300], n_samples=[10], draw_rtol=0)
     with pytest.raises(MemoryLimitError, match=r"sampled two-level theory .* 400,000"):
         two_level_theory(spec, n_features=[400_000], n_samples=[10], allow_slow=True)
     assert reference_spectrum(spec, 300, allow_slow=True).eigenvalues.size > 0
+
+
+def test_sampled_time_estimate_counts_the_adaptive_minimum_of_draws(monkeypatch):
+    """A draw of N = (1000, 2000) at 1e10 flop/s: 4·(1000³ + 2000³)/1e10 = 3.6 s of eigh (plus
+    2000² relu entries at 50-100 ns, 0.2-0.4 s); 8 fixed draws ~30 s, the adaptive 3 ~11-12 s."""
+    spec = power_spec(50, activation="relu")
+    monkeypatch.setattr(_cost, "FLOP_RATE", 1e10)
+    monkeypatch.setattr(_cost, "MAX_SECONDS", 20.0)
+    with pytest.raises(InputError, match=r"over 8 draw\(s\) at n_features = 2,000 would take "
+                                         r"about (29|3\d) s"):
+        _cost.check_sampled(spec, [1000, 2000], 8)
+    _cost.check_sampled(spec, [1000, 2000], 8, min_draws=3)  # ~11 s: allowed
+    monkeypatch.setattr(_cost, "MAX_SECONDS", 10.0)
+    with pytest.raises(InputError, match=r"over 3 to 8 draw\(s\) .* about 1[0-3] s"):
+        _cost.check_sampled(spec, [1000, 2000], 8, min_draws=3)
 
 
 def test_quadrature_kernel_time_is_estimated_from_its_measured_cost():

@@ -20,7 +20,8 @@ N          ``n_features``         number of random features
 P          ``n_samples``          number of training samples
 γ          ``ridge``              ridge on the sum of squared errors
 N_ref      ``n_reference``        size of the reference draw (two levels)
-D          ``n_draws``            draws of the features of the sampled route (two levels)
+D          ``n_draws``            draws of the features of the sampled route (two levels; the
+                                  most, with ``draw_rtol`` the standard error that stops them)
 K          ``width``              random-feature teacher's number of features
 =========  =====================  ==============================================
 """
@@ -35,6 +36,7 @@ import numpy as np
 from .._validation import (
     InputError,
     check_choice,
+    check_nonnegative_float,
     check_positive_int,
     rewarn,
 )
@@ -59,6 +61,8 @@ __all__ = [
     "reference_spectrum",
     "default_reference",
     "DEFAULT_DRAWS",
+    "DEFAULT_DRAW_RTOL",
+    "MIN_DRAWS",
     "LEVELS",
     "ROUTES",
     "HERMITE_MIN_RANK",
@@ -76,6 +80,12 @@ HERMITE_MIN_RANK = 100.0
 #: Draws of the features of the sampled route when ``n_draws`` is not given
 #: (docs/nonlinear-theory.md: the draw-to-draw spread it leaves).
 DEFAULT_DRAWS = 8
+#: The sampled route stops drawing for an N once every cell's standard error over the draws is
+#: at most this fraction of its mean excess (``draw_rtol``; 0: always ``n_draws`` draws).
+DEFAULT_DRAW_RTOL = 0.01
+#: Draws made at every N before the standard error may stop the drawing (fewer only when
+#: ``n_draws`` is smaller): an error estimated from two draws is too noisy to trust.
+MIN_DRAWS = 3
 
 
 def default_reference(n_max: int) -> int:
@@ -235,9 +245,91 @@ def _check_draws(n_draws, route: str) -> int:
         return check_positive_int("n_draws", n_draws)
     except InputError:
         raise InputError(
-            "'n_draws' must be a positive integer (draws of the features averaged over; default "
-            f"{DEFAULT_DRAWS}, more for a smaller Monte-Carlo error). Got {n_draws!r} instead."
+            "'n_draws' must be a positive integer (the most draws of the features averaged over; "
+            f"default {DEFAULT_DRAWS}, more with a smaller draw_rtol for a smaller Monte-Carlo "
+            f"error). Got {n_draws!r} instead."
         ) from None
+
+
+def _check_draw_rtol(draw_rtol, route: str) -> float:
+    """``draw_rtol`` as a float >= 0 (default :data:`DEFAULT_DRAW_RTOL`) for the sampled route."""
+    if draw_rtol is None:
+        return DEFAULT_DRAW_RTOL
+    if route != "sampled":
+        raise InputError(
+            "'draw_rtol' applies to the sampled route only (route 'sampled' or 'auto' where it "
+            f"picks it). Got draw_rtol={draw_rtol!r} with route {route!r} instead."
+        )
+    try:
+        return check_nonnegative_float("draw_rtol", draw_rtol)
+    except InputError:
+        raise InputError(
+            "'draw_rtol' must be a finite number >= 0 (the standard error over the draws, as a "
+            f"fraction of the mean, at which drawing stops; default {DEFAULT_DRAW_RTOL}, 0 for "
+            f"always n_draws). Got {draw_rtol!r} instead."
+        ) from None
+
+
+def _converged(excess: np.ndarray, rtol: float) -> bool:
+    """Whether every finite cell's standard error over the draws (last axis) is at most
+    ``rtol`` times its mean; poles (inf) have no spread to wait for."""
+    with np.errstate(invalid="ignore"):
+        mean = np.mean(excess, axis=-1)
+        sem = np.std(excess, axis=-1, ddof=1) / np.sqrt(excess.shape[-1])
+    finite = np.isfinite(mean) & np.isfinite(sem)
+    return bool(np.all(sem[finite] <= rtol * np.abs(mean[finite])))
+
+
+def _sampled_losses(spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float, progress):
+    r"""The sampled route's means over the draws, ``excess_sem`` and the draws used per N.
+
+    Draw d (stream ``child_sequence(root, Stream.SAMPLED, d)``) builds the kernel of the
+    largest N still drawing (draws are nested in N: its leading blocks are the smaller N's), and
+    each N still drawing gets its one-level loss. After :data:`MIN_DRAWS` draws (at most
+    ``n_draws``), an N stops once :func:`_converged` at ``rtol`` (``rtol = 0``: never before
+    ``n_draws``). Deterministic in ``root``; with ``rtol = 0`` exactly the fixed-count loop.
+    """
+    shape = (len(nf), ns.size, rg.size, n_draws)
+    values = {"test_mse": np.empty(shape), "kappa": np.empty(shape)}
+    used = np.zeros(len(nf), dtype=np.int64)
+    active = np.ones(len(nf), dtype=bool)
+    done, total = 0, n_draws * len(nf)
+    for d in range(n_draws):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        seq = child_sequence(root, Stream.SAMPLED, d)
+        kernel, target, target_var = _averaged_moments(spec, int(nf[rows[-1]]), seq)
+        for i in rows:
+            n = int(nf[i])
+            ks = kernel_spectrum(kernel[:n, :n], target[:n], target_var)
+            res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
+            values["test_mse"][i, :, :, d] = res.test_mse
+            values["kappa"][i, :, :, d] = res.kappa
+            used[i] = d + 1
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        del kernel, target
+        if rtol > 0 and d + 1 >= min(MIN_DRAWS, n_draws):
+            for i in rows:
+                if _converged(values["test_mse"][i, :, :, : d + 1] - spec.noise_var, rtol):
+                    active[i] = False
+                    done += n_draws - (d + 1)  # the draws it will not need
+            if progress is not None:
+                progress(done, total)
+    means = {name: np.empty(shape[:-1]) for name in ("test_mse", "excess", "kappa")}
+    sem = np.full(shape[:-1], np.nan)
+    for i, k in enumerate(used):
+        test_mse = values["test_mse"][i, :, :, :k]
+        excess = test_mse - spec.noise_var
+        means["test_mse"][i] = np.mean(test_mse, axis=-1)
+        means["excess"][i] = np.mean(excess, axis=-1)
+        means["kappa"][i] = np.mean(values["kappa"][i, :, :, :k], axis=-1)
+        if k > 1:  # a pole's inf (warned about) has no spread: its standard error is NaN
+            with np.errstate(invalid="ignore"):
+                sem[i] = np.std(excess, axis=-1, ddof=1) / np.sqrt(k)
+    return means, sem, used
 
 
 def _draw_losses(spec: ModelSpec, nf, ns, rg, draws, n_draws: int, progress) -> dict:
@@ -304,6 +396,7 @@ def two_level_theory(
     route: str = "auto",
     n_reference: int | None = None,
     n_draws: int | None = None,
+    draw_rtol: float | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -326,8 +419,12 @@ def two_level_theory(
       .. math:: \text{test\_mse}(N, P, \gamma) = \frac1D \sum_{d=1}^{D}
                 \mathcal{E}_1\big(K^{(d)}_{1:N,1:N},\, H^{(d)}_{1:N},\, P, \gamma\big)
 
-      with ``excess_sem`` the standard error over the D draws; any teacher. Costs
-      O(D · Σ_N N³) (one N_max kernel per draw, the leading blocks for smaller N);
+      with ``excess_sem`` the standard error over the D draws; any teacher. D is adaptive
+      per N: after :data:`MIN_DRAWS` draws an N stops drawing once every cell's standard
+      error is at most ``draw_rtol`` (default :data:`DEFAULT_DRAW_RTOL`) of its mean excess,
+      else at ``n_draws`` (``draw_rtol=0``: ``n_draws`` draws everywhere); the spread shrinks
+      as N grows, so the costly large N stop first. Costs O(Σ_N D_N N³) (each draw one kernel
+      of the largest N still drawing, its leading blocks for the smaller N);
     - ``"reference"``: the spectrum of a reference draw of ``n_reference`` features
       (:func:`reference_spectrum`, default ``max(4 * max(n_features), 1000)``, at least max N),
       biased where N exceeds the latent dimension by a few (the draw packs the kernel's part
@@ -338,7 +435,9 @@ def two_level_theory(
     the sampled route one kernel per (draw, N) (``progress(done, total)`` either way). Returns a
     Dataset with ``test_mse``, ``excess``, ``kappa`` of dims (n_features, n_samples, ridge)
     (the sampled route: their means over the draws, κ the one-level renormalized ridge, and
-    ``excess_sem``); ``attrs["route"]`` says which route, ``attrs["n_draws"]`` how many draws.
+    ``excess_sem``); ``attrs["route"]`` says which route, ``attrs["n_draws"]`` how many
+    draws (an int, or a list over ``n_features`` where it varies; ``attrs["max_draws"]`` and
+    ``attrs["draw_rtol"]`` the limits it drew under).
     Poles (γ = 0 at P = rank K) are ``inf`` with one
     :class:`~scalinglaws._validation.NumericalWarning` saying how often they came.
 
@@ -356,36 +455,27 @@ def two_level_theory(
     rg = grid.ridge_array
     route = resolve_route(spec, route, n_reference)
     draws = _check_draws(n_draws, route)
+    rtol = _check_draw_rtol(draw_rtol, route)
     if route == "sampled":
         _cost.check_sampled(
-            spec, grid.n_features, draws, max_memory=max_memory, allow_slow=allow_slow
-        )
+            spec, grid.n_features, draws, max_memory=max_memory, allow_slow=allow_slow,
+            min_draws=MIN_DRAWS if rtol > 0 else None,
+        )  # fmt: skip
         root = as_seed_sequence(rng)
-        n_max = int(grid.n_features[-1])
-        moments = (
-            _averaged_moments(spec, n_max, child_sequence(root, Stream.SAMPLED, d))
-            for d in range(draws)
-        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            values = _draw_losses(spec, grid.n_features, ns, rg, moments, draws, progress)
-        rewarn(caught, f"over {draws} draw(s) of the features")
-        values["excess"] = values["test_mse"] - spec.noise_var
-        # A pole's inf (warned about above) has no spread: its standard error is NaN.
-        with np.errstate(invalid="ignore"):
-            sem = (
-                np.std(values["excess"], axis=-1, ddof=1) / np.sqrt(draws)
-                if draws > 1
-                else np.full(values["excess"].shape[:-1], np.nan)
+            means, sem, used = _sampled_losses(
+                spec, grid.n_features, ns, rg, root, draws, rtol, progress
             )
-        means = {name: np.mean(values[name], axis=-1) for name in ("test_mse", "excess", "kappa")}
+        rewarn(caught, f"over {int(used.max())} draw(s) of the features")
+        n_used = int(used[0]) if np.all(used == used[0]) else [int(u) for u in used]
         return build_dataset(
             {**means, "excess_sem": sem},
             grid=grid,
             source="two-level Gaussian equivalence (sampled draws of the features)",
             spec=spec,
             rng=root,
-            attrs={"route": route, "n_draws": draws},
+            attrs={"route": route, "n_draws": n_used, "max_draws": draws, "draw_rtol": rtol},
         )
     if route == "hermite":
         hs = hermite_spectrum(spec)
@@ -439,6 +529,7 @@ def predict_grid(
     n_reference: int | None = None,
     route: str = "auto",
     n_draws: int | None = None,
+    draw_rtol: float | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -450,8 +541,8 @@ def predict_grid(
     two-level Gaussian equivalence; ``"one"`` the one-level theory averaged over ``n_seeds`` draws
     of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
     ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
-    ``route`` and ``n_draws`` (``"two"`` only): the two-level theory's route and the sampled
-    route's number of draws, see :func:`two_level_theory`.
+    ``route``, ``n_draws`` and ``draw_rtol`` (``"two"`` only): the two-level theory's route and
+    the sampled route's most draws and its stopping error, see :func:`two_level_theory`.
     ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
@@ -482,11 +573,12 @@ def predict_grid(
             "'route' applies to the two-level theory only (level 'two'). "
             f"Got route={route!r} with level {level!r} instead."
         )
-    if n_draws is not None and level != "two":
-        raise InputError(
-            "'n_draws' applies to the two-level theory's sampled route only (level 'two'; "
-            f"level 'one' takes n_seeds). Got n_draws={n_draws!r} with level {level!r} instead."
-        )
+    for name, value in (("n_draws", n_draws), ("draw_rtol", draw_rtol)):
+        if value is not None and level != "two":
+            raise InputError(
+                f"'{name}' applies to the two-level theory's sampled route only (level 'two'; "
+                f"level 'one' takes n_seeds). Got {name}={value!r} with level {level!r} instead."
+            )
     grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
     common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
@@ -503,7 +595,8 @@ def predict_grid(
         ds = build_dataset(values, grid=cells, source="deterministic equivalent", spec=spec)
     elif level == "two":
         ds = two_level_theory(
-            spec, **grid, route=route, n_reference=n_reference, n_draws=n_draws, rng=rng,
+            spec, **grid, route=route, n_reference=n_reference, n_draws=n_draws,
+            draw_rtol=draw_rtol, rng=rng,
             **common,
         )  # fmt: skip
     else:

@@ -193,19 +193,27 @@ def check_one_level(
 
 
 def check_sampled(
-    spec: ModelSpec, n_features, n_draws: int, *, max_memory=None, allow_slow: bool = False
-) -> None:
+    spec: ModelSpec, n_features, n_draws: int, *, max_memory=None, allow_slow: bool = False,
+    min_draws: int | None = None,
+) -> None:  # fmt: skip
     """Refuse a sampled two-level theory (``bridges.equivalence``, ``route="sampled"``) that
     cannot fit in memory or would take too long.
 
     One draw at a time builds the N_max×N_max kernel and its target factor as a reference draw
     of N_max features does (:func:`reference_bytes`, the peak of ``eigh`` on the whole kernel
-    included), then one ``eigh`` per N on the kernel's leading block; the time is ``n_draws``
-    times (N_max² kernel entries, N_max·K teacher cross moments, Σ_N 4N³ flops).
+    included), then one ``eigh`` per N on the kernel's leading block; a draw costs N_max²
+    kernel entries, N_max·K teacher cross moments and Σ_N 4N³ flops. With ``min_draws`` (the
+    adaptive draws, which stop an N once its standard error is small) the time counts
+    ``min_draws`` draws: where the cost is, at the largest N, the measured spread stops the
+    drawing there (benchmarks/bench_sampled.py: 3-4 draws at N ≥ M), and the smaller N's extra
+    draws cost a fraction of one (Σ_N N³ over N ≤ N_max/2 is an eighth of N_max³ per draw). Else
+    ``n_draws`` draws.
     """
     n_max = int(max(n_features))
     parameter = "'n_features'" if spec.teacher.is_linear else "'teacher_width', 'n_features'"
-    what = f"The sampled two-level theory over {n_draws} draw(s) at n_features = {n_max:,}"
+    draws = n_draws if min_draws is None else min(int(min_draws), n_draws)
+    count = f"{n_draws}" if draws == n_draws else f"{draws} to {n_draws}"
+    what = f"The sampled two-level theory over {count} draw(s) at n_features = {n_max:,}"
     check_memory(
         reference_bytes(spec, n_max), what=what, parameter=parameter, max_memory=max_memory
     )
@@ -215,7 +223,7 @@ def check_sampled(
         seconds += (
             n_max * _teacher_width(spec) * _cross_seconds(spec.activation, spec.teacher.activation)
         )
-    _check_time(seconds * n_draws, what, parameter + " or 'n_draws'", allow_slow)
+    _check_time(seconds * draws, what, parameter + " or 'n_draws'", allow_slow)
 
 
 def check_pool_reference(
