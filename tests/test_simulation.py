@@ -1,6 +1,7 @@
 """The grid engine: nested-draw consistency, exact vs Monte-Carlo loss, reference value."""
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from scalinglaws.model.streams import as_seed_sequence, child_sequence
 from scalinglaws.results import to_records
 from scalinglaws.sampling.features import draw_projection, linear_excess
 from scalinglaws.sampling.ridge import svd_ridge
-from scalinglaws.sampling.simulate import simulate
+from scalinglaws.sampling.simulate import simulate, simulate_records
 
 REFERENCE_FILE = Path(__file__).parent / "reference" / "simulation_reference.json"
 REFERENCE = json.loads(REFERENCE_FILE.read_text())
@@ -104,6 +105,37 @@ def test_to_records_keys_and_null_for_undefined_sem():
     assert set(rec[0]) == {"n_features", "n_samples", "ridge", "test_mse", "test_mse_sem",
                            "excess", "excess_sem", "n_seeds", "infinite_expectation"}
     assert rec[0]["test_mse_sem"] is None and rec[0]["n_seeds"] == 1
+
+
+@pytest.mark.parametrize(
+    ("seeds", "options"),
+    [
+        (1, {}),  # one seed: every standard error None
+        (3, {"ridges": [0.0, 1e-3]}),  # ridge 0 at N = P = 16 and P = M = 20: poles, inf/None
+        (5, {"loss": "monte_carlo", "n_test": 500, "ridges": [1e-2]}),
+        (2, {"activation": "relu", "ridges": [0.0, 1e-1]}),
+    ],
+)
+def test_records_without_the_dataset_equal_to_records_of_simulate(seeds, options):
+    """The command line prints simulate_records (no xarray); it must be to_records(simulate())
+    exactly: the same means and standard errors to the last bit, the same Nones, flags and
+    warnings."""
+    activation = options.pop("activation", "linear")
+    spec = power_spec(latent_dim=20, noise_var=0.1, activation=activation)
+    grid = {"n_features": [8, 16, 40], "n_samples": [16, 20, 50], "n_seeds": seeds, "rng": 5}
+    with warnings.catch_warnings(record=True) as direct_warnings:
+        warnings.simplefilter("always")
+        direct = simulate_records(spec, **grid, **options)
+    with warnings.catch_warnings(record=True) as via_warnings:
+        warnings.simplefilter("always")
+        via = to_records(simulate(spec, **grid, **options))
+    assert direct == via  # floats compared with ==: bit for bit (None where not finite)
+    assert [str(w.message) for w in direct_warnings] == [str(w.message) for w in via_warnings]
+    poles = 0.0 in options.get("ridges", [0.0])
+    assert any(r["infinite_expectation"] for r in direct) == poles
+    assert len(direct_warnings) == int(poles)
+    assert all(w.filename == __file__ for w in direct_warnings)  # points at the caller
+    assert (direct[0]["test_mse_sem"] is None) == (seeds == 1)
 
 
 @pytest.mark.parametrize(

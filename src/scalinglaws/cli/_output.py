@@ -48,9 +48,14 @@ def emit_table(records: Sequence[dict], columns: Sequence[str], title: str | Non
 
 
 class ProgressBar:
-    """A rich progress bar on stderr, shown when stderr is a terminal (or when forced)."""
+    """A rich progress bar on stderr, shown when stderr is a terminal (or when forced); when it
+    is not shown, rich is not loaded (a short command's start-up)."""
 
     def __init__(self, description: str, *, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._progress = None
+        if not self.enabled:
+            return
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -60,7 +65,6 @@ class ProgressBar:
             TimeRemainingColumn,
         )
 
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._progress = Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -69,17 +73,20 @@ class ProgressBar:
             TextColumn("eta"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
-            disable=not self.enabled,
             transient=False,
         )
         self._task = self._progress.add_task(description, total=None)
 
     def __enter__(self):
-        self._progress.__enter__()
+        if self._progress is not None:
+            self._progress.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self._progress.__exit__(*exc)
+        if self._progress is not None:
+            return self._progress.__exit__(*exc)
+        return None
 
     def __call__(self, done: int, total: int) -> None:
-        self._progress.update(self._task, completed=done, total=total)
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=total)

@@ -68,22 +68,18 @@ def simulate_command(
     spec = spec_from_options(**model)
     # the grid is checked before the sampling side (SciPy) loads, so bad input answers fast
     Grid(n_features=n_features, n_samples=n_samples, ridges=ridge, n_seeds=seeds)
-    from ..sampling.simulate import simulate
+    from ..sampling.simulate import simulate, simulate_records
 
+    arguments = dict(
+        n_features=n_features, n_samples=n_samples, ridges=ridge, n_seeds=seeds, rng=seed,
+        loss=loss, n_test=n_test, max_memory=max_memory,
+    )  # fmt: skip
     with ProgressBar("simulate", enabled=progress) as bar:
-        ds = simulate(
-            spec,
-            n_features=n_features,
-            n_samples=n_samples,
-            ridges=ridge,
-            n_seeds=seeds,
-            rng=seed,
-            loss=loss,
-            n_test=n_test,
-            max_memory=max_memory,
-            progress=bar,
-        )
-    records = to_records(ds)
+        if plot_dir is None:  # the records alone: no Dataset, so xarray never loads
+            ds, records = None, simulate_records(spec, progress=bar, **arguments)
+        else:
+            ds = simulate(spec, progress=bar, **arguments)
+            records = to_records(ds)
     if as_json:
         emit_json(records)
     else:

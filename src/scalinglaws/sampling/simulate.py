@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,7 +48,9 @@ from .._timer import StageTimer
 from .._validation import check_choice, check_positive_int, warn_numerical
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
-from ..results import GRID_DIMS, Grid, build_dataset, summarize
+from ..results import GRID_DIMS, Grid, build_dataset, finite_or_none, summarize
+from ._blas import parallel_workers
+from ._parallel import ordered_map
 from .features import draw_projection, tiled_moments
 from .latent import (
     sample_labels,
@@ -62,6 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "simulate",
+    "simulate_records",
     "simulate_seed",
     "simulation_peak_bytes",
     "infinite_expectation",
@@ -97,6 +102,16 @@ def _monte_carlo_evaluator(spec: ModelSpec, u: PaddedRows, w, seq, n_test: int, 
     return renamed
 
 
+def _draw(spec: ModelSpec, seq, job) -> None:
+    """U (``Stream.FEATURES``) or X (``Stream.INPUTS``) into its buffer: ``job`` is
+    ``(stream, rows, out)``."""
+    stream, rows, out = job
+    if stream == Stream.FEATURES:
+        draw_projection(spec, rows, child_sequence(seq, stream), out=out)
+    else:
+        sample_latent(spec.spectrum, rows, child_sequence(seq, stream), out=out)
+
+
 def simulate_seed(
     spec: ModelSpec,
     grid: Grid,
@@ -123,9 +138,11 @@ def simulate_seed(
     n_max, p_max = grid.n_features[-1], grid.n_samples[-1]
     w = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
     u = PaddedRows.zeros(n_max, m, t)
-    draw_projection(spec, n_max, child_sequence(seq, Stream.FEATURES), out=u.data)
     x = PaddedRows.zeros(p_max, m, t)
-    sample_latent(spec.spectrum, p_max, child_sequence(seq, Stream.INPUTS), out=x.data)
+    # U and X come from their own streams into their own buffers, so they are drawn side by
+    # side (numpy's generators release the GIL): the same numbers, in about half the time
+    draws = ((Stream.FEATURES, n_max, u.data), (Stream.INPUTS, p_max, x.data))
+    ordered_map(partial(_draw, spec, seq), draws, parallel_workers())
     y = np.zeros((x.data.shape[0], 1))
     y[:p_max, 0] = sample_labels(x.values, w, spec.noise_var, child_sequence(seq, Stream.NOISE))
     t0 = timer.add("draw", t0)
@@ -260,6 +277,77 @@ def simulate(
     >>> ds.excess.dims
     ('n_features', 'n_samples', 'ridge', 'seed')
     """
+    grid, results, root = _run_seeds(
+        spec, n_features, n_samples, ridges, n_seeds, seeds, rng, loss, n_test, max_memory,
+        progress, timer,
+    )  # fmt: skip
+    pole = _poles(spec, grid)
+    ds = _dataset(spec, grid, results, root, loss, n_test, pole)
+    return summarize(ds)
+
+
+def simulate_records(
+    spec: ModelSpec,
+    *,
+    n_features: Sequence[int] | int,
+    n_samples: Sequence[int] | int,
+    ridges: Sequence[float] | float = (0.0,),
+    n_seeds: int = 1,
+    seeds: Sequence[int] | None = None,
+    rng: int | np.random.SeedSequence | np.random.Generator = 0,
+    loss: str = "exact",
+    n_test: int = 10_000,
+    max_memory: int | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """:func:`simulate`'s summary per (N, P, γ) cell as plain records, without the Dataset.
+
+    The same records as ``to_records(simulate(...))`` (:func:`scalinglaws.results.to_records`),
+    bit for bit: the mean over seeds and its standard error ``std(ddof=1)/sqrt(n_seeds)``,
+    NaN-skipping as xarray's reductions are, each NaN or infinity as ``None``. It never loads
+    xarray (and what xarray loads with it: pandas, dask), which is most of a short command's
+    start-up: the command line's ``simulate`` prints these. Arguments as :func:`simulate`.
+
+    Examples
+    --------
+    >>> from scalinglaws import ModelSpec, Spectrum
+    >>> spec = ModelSpec(spectrum=Spectrum.power_law(latent_dim=200, alpha=1.0))
+    >>> rows = simulate_records(spec, n_features=[20, 40], n_samples=100, n_seeds=2)
+    >>> sorted(rows[0])[:4]
+    ['excess', 'excess_sem', 'infinite_expectation', 'n_features']
+    """
+    grid, results, _ = _run_seeds(
+        spec, n_features, n_samples, ridges, n_seeds, seeds, rng, loss, n_test, max_memory,
+        progress, None,
+    )  # fmt: skip
+    pole = _poles(spec, grid)
+    n = len(grid.seeds)
+    summary = {}
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: NaN, as in xarray
+        for name in ("test_mse", "excess"):
+            stacked = np.stack([r[name] for r in results], axis=-1)
+            summary[name] = np.nanmean(stacked, axis=-1)
+            sem = np.nanstd(stacked, axis=-1, ddof=1) / np.sqrt(n) if n > 1 else None
+            summary[f"{name}_sem"] = sem
+    records = []
+    for i, nf in enumerate(grid.n_features):
+        for j, ns in enumerate(grid.n_samples):
+            for k, gamma in enumerate(grid.ridge_array):
+                record = {"n_features": int(nf), "n_samples": int(ns), "ridge": float(gamma)}
+                for key, values in summary.items():
+                    record[key] = None if values is None else finite_or_none(values[i, j, k])
+                record["n_seeds"] = n
+                record["infinite_expectation"] = bool(pole[i, j, k])
+                records.append(record)
+    return records
+
+
+def _run_seeds(
+    spec, n_features, n_samples, ridges, n_seeds, seeds, rng, loss, n_test, max_memory,
+    progress, timer,
+):  # fmt: skip
+    """Check the arguments and the memory, then run every seed: ``(grid, results, root)``."""
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"'spec' must be a ModelSpec. Got {type(spec).__name__} instead.")
     grid = Grid(
@@ -295,16 +383,34 @@ def simulate(
         )  # fmt: skip
         for s in seed_list
     ]
-    return _dataset(spec, grid, results, root, loss, n_test)
+    return grid, results, root
 
 
-def _dataset(spec, grid, results, root, loss, n_test) -> xr.Dataset:
+def _poles(spec: ModelSpec, grid: Grid) -> np.ndarray:
+    """:func:`infinite_expectation` on the grid, with one NumericalWarning where it holds
+    (stack level: the caller of :func:`simulate` or :func:`simulate_records`)."""
+    pole = infinite_expectation(spec, grid.n_features, grid.n_samples, grid.ridges)
+    if pole.any():
+        cells = ", ".join(
+            f"(N={grid.n_features[i]}, P={grid.n_samples[j]})"
+            for i, j in sorted({(i, j) for i, j, _ in zip(*np.nonzero(pole), strict=True)})[:4]
+        )
+        warn_numerical(
+            f"simulate: ridge 0 at {int(pole.sum())} cell(s) on the interpolation pole {cells}"
+            f"{' ...' if pole.sum() > 4 else ''}: the expected test loss is infinite there, so "
+            "the mean over seeds is finite but estimates nothing (flagged in "
+            "'infinite_expectation'). Use a ridge > 0, or move n_features and n_samples apart.",
+            stacklevel=4,
+        )
+    return pole
+
+
+def _dataset(spec, grid, results, root, loss, n_test, pole) -> xr.Dataset:
     names = ("test_mse", "excess", "test_mse_mc_se", "excess_mc_se")
     routes: dict[str, int] = {}
     for r in results:
         for name, count in r["routes"].items():
             routes[name] = routes.get(name, 0) + count
-    pole = infinite_expectation(spec, grid.n_features, grid.n_samples, grid.ridges)
     stacked = {n: np.stack([r[n] for r in results], axis=-1) for n in names if n in results[0]}
     ds = build_dataset(
         stacked,
@@ -320,16 +426,4 @@ def _dataset(spec, grid, results, root, loss, n_test) -> xr.Dataset:
         },
     )
     ds["infinite_expectation"] = (GRID_DIMS, pole)
-    if pole.any():
-        cells = ", ".join(
-            f"(N={grid.n_features[i]}, P={grid.n_samples[j]})"
-            for i, j in sorted({(i, j) for i, j, _ in zip(*np.nonzero(pole), strict=True)})[:4]
-        )
-        warn_numerical(
-            f"simulate: ridge 0 at {int(pole.sum())} cell(s) on the interpolation pole {cells}"
-            f"{' ...' if pole.sum() > 4 else ''}: the expected test loss is infinite there, so "
-            "the mean over seeds is finite but estimates nothing (flagged in "
-            "'infinite_expectation'). Use a ridge > 0, or move n_features and n_samples apart.",
-            stacklevel=4,
-        )
-    return summarize(ds)
+    return ds
