@@ -9,7 +9,7 @@ of each, the ratio of medians, and the median ratio of the two test losses over 
 the diagonal N = P (independent draws and a sampled test set: about 1, not equal). With
 ``--baseline-src DIR`` the engine of another checkout runs too (e.g. the tree before a change).
 
-    .venv/bin/python benchmarks/bench_process.py                 # engine x5, baseline x1
+    .venv/bin/python benchmarks/bench_process.py                 # engine x6, baseline x1
     .venv/bin/python benchmarks/bench_process.py --baseline-src /tmp/old/src --runs 3
 """
 
@@ -95,7 +95,7 @@ def fmt(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="engine processes (default 5)")
+    parser.add_argument("--runs", type=int, default=6, help="engine processes (default 6)")
     parser.add_argument("--baseline-runs", type=int, default=1, help="baseline processes")
     parser.add_argument("--baseline-src", type=Path, default=None,
                         help="also time the engine of this src tree")  # fmt: skip
@@ -109,12 +109,20 @@ def main() -> None:
           f"{args.seeds} seeds; {os.cpu_count()} cores; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")  # fmt: skip
     print(f"{'whole process, s':<28}{'min':>8} {'median':>8} {'max':>8}")
-    engine_t, engine_v = engine_runs(args, SRC, args.runs)
-    print(f"{'scalinglaws simulate':<28}{fmt(engine_t)}   ({args.runs} runs)")
+    # half the engine's runs before the baseline and half after: a VM's speed drifts over
+    # minutes, and the engine's few seconds would otherwise sample one moment of it only
+    before = (args.runs + 1) // 2
+    engine_t, engine_v = engine_runs(args, SRC, before)
     if args.baseline_src is not None:
-        other_t, other_v = engine_runs(args, args.baseline_src, args.runs)
-        print(f"{'simulate, baseline-src':<28}{fmt(other_t)}   ({args.runs} runs)")
+        other_t, other_v = engine_runs(args, args.baseline_src, before)
     base_t, base_v = baseline_runs(args, args.baseline_runs)
+    engine_t += engine_runs(args, SRC, args.runs - before)[0]
+    if args.baseline_src is not None:
+        other_t += engine_runs(args, args.baseline_src, args.runs - before)[0]
+    print(f"{'scalinglaws simulate':<28}{fmt(engine_t)}   ({args.runs} runs, "
+          f"{before} before the baseline, {args.runs - before} after)")  # fmt: skip
+    if args.baseline_src is not None:
+        print(f"{'simulate, baseline-src':<28}{fmt(other_t)}   ({args.runs} runs)")
     print(f"{'plain per-cell baseline':<28}{fmt(base_t)}   ({args.baseline_runs} runs)")
     ratio = statistics.median(base_t) / statistics.median(engine_t)
     print(f"\nratio baseline / engine (medians): {ratio:.1f}x")
