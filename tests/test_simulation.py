@@ -120,6 +120,7 @@ def test_records_without_the_dataset_equal_to_records_of_simulate(seeds, options
     """The command line prints simulate_records (no xarray); it must be to_records(simulate())
     exactly: the same means and standard errors to the last bit, the same Nones, flags and
     warnings."""
+    options = dict(options)  # the parameter's own dict is shared between runs
     activation = options.pop("activation", "linear")
     spec = power_spec(latent_dim=20, noise_var=0.1, activation=activation)
     grid = {"n_features": [8, 16, 40], "n_samples": [16, 20, 50], "n_seeds": seeds, "rng": 5}

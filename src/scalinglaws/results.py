@@ -40,6 +40,7 @@ __all__ = [
     "build_dataset",
     "summarize",
     "to_records",
+    "grid_records",
     "finite_or_none",
     "format_number",
     "package_version",
@@ -218,16 +219,36 @@ def to_records(ds: xr.Dataset, fields: dict[str, str] | None = None) -> list[dic
     pole = ds.get("infinite_expectation")
     pole = None if pole is None else pole.transpose(*GRID_DIMS).values
     seeds = int(ds.sizes["seed"]) if "seed" in ds.dims else None
+    axes = (ds.n_features.values, ds.n_samples.values, ds.ridge.values)
+    return grid_records(axes, arrays, pole=pole, n_seeds=seeds)
+
+
+def grid_records(axes, arrays: dict, *, pole=None, n_seeds: int | None = None) -> list[dict]:
+    """One plain-JSON record per (N, P, γ) cell from arrays of shape (len(N), len(P), len(γ)).
+
+    ``axes`` are the N, P and γ values; ``arrays`` maps record keys to arrays (bool arrays give
+    booleans, the rest floats with NaN and infinities as None; an entry ``None`` gives None in
+    every record); ``pole`` adds ``infinite_expectation`` and ``n_seeds`` adds itself.
+
+    Examples
+    --------
+    >>> grid_records(([10], [20], [0.0]), {"excess": np.array([[[np.inf]]])}, n_seeds=2)
+    [{'n_features': 10, 'n_samples': 20, 'ridge': 0.0, 'excess': None, 'n_seeds': 2}]
+    """
+    n_features, n_samples, ridges = axes
     records = []
-    for i, n in enumerate(ds.n_features.values):
-        for j, p in enumerate(ds.n_samples.values):
-            for k, g in enumerate(ds.ridge.values):
+    for i, n in enumerate(n_features):
+        for j, p in enumerate(n_samples):
+            for k, g in enumerate(ridges):
                 record = {"n_features": int(n), "n_samples": int(p), "ridge": float(g)}
                 for key, values in arrays.items():
+                    if values is None:
+                        record[key] = None
+                        continue
                     value = values[i, j, k]
                     record[key] = bool(value) if values.dtype == bool else finite_or_none(value)
-                if seeds is not None:
-                    record["n_seeds"] = seeds
+                if n_seeds is not None:
+                    record["n_seeds"] = n_seeds
                 if pole is not None:
                     record["infinite_expectation"] = bool(pole[i, j, k])
                 records.append(record)

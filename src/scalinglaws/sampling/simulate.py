@@ -48,7 +48,7 @@ from .._timer import StageTimer
 from .._validation import check_choice, check_positive_int, warn_numerical
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
-from ..results import GRID_DIMS, Grid, build_dataset, finite_or_none, summarize
+from ..results import GRID_DIMS, Grid, build_dataset, grid_records, summarize
 from ._blas import parallel_workers
 from ._parallel import ordered_map
 from .features import draw_projection, tiled_moments
@@ -330,17 +330,8 @@ def simulate_records(
             summary[name] = np.nanmean(stacked, axis=-1)
             sem = np.nanstd(stacked, axis=-1, ddof=1) / np.sqrt(n) if n > 1 else None
             summary[f"{name}_sem"] = sem
-    records = []
-    for i, nf in enumerate(grid.n_features):
-        for j, ns in enumerate(grid.n_samples):
-            for k, gamma in enumerate(grid.ridge_array):
-                record = {"n_features": int(nf), "n_samples": int(ns), "ridge": float(gamma)}
-                for key, values in summary.items():
-                    record[key] = None if values is None else finite_or_none(values[i, j, k])
-                record["n_seeds"] = n
-                record["infinite_expectation"] = bool(pole[i, j, k])
-                records.append(record)
-    return records
+    axes = (grid.n_features, grid.n_samples, grid.ridge_array)
+    return grid_records(axes, summary, pole=pole, n_seeds=n)
 
 
 def _run_seeds(
