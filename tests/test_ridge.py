@@ -248,3 +248,23 @@ def test_refinement_gives_up_with_a_factor_of_another_system():
     right = np.linalg.cholesky(gram + 1e-3 * np.eye(30)).T
     theta = refined_ridge(phi, y, 1e-3, right, dual=False)
     np.testing.assert_allclose(theta[:, 0], svd_ridge(phi, y[:, 0], [1e-3])[:, 0], rtol=1e-12)
+
+
+def test_one_column_refinement_agrees_with_the_block_kernels():
+    """One target column refines with dsymv/strsv, several with dsymm/spotrs: same accuracy.
+
+    Both stop at backward error sqrt(n)·eps·(tr G + γ) with cond ≤ 1e5, so each is within
+    ~1e-10 relative of the float64 solution, and so of each other.
+    """
+    rng = np.random.default_rng(13)
+    phi = power_law_features(rng, 500, 250)
+    gram, rhs = phi.T @ phi, rng.standard_normal((250, 2))
+    gamma = np.trace(gram) * 1e-5
+    block = solve_gram(gram, rhs, np.array([gamma]))
+    direct = np.linalg.solve(gram + gamma * np.eye(250), rhs)
+    for c in range(2):
+        column = solve_gram(gram, rhs[:, c], np.array([gamma]))
+        assert block.routes == column.routes == ("cholesky-mixed",)
+        scale = np.abs(direct[:, c]).max()
+        np.testing.assert_allclose(column.solutions[:, 0, 0], direct[:, c], atol=1e-9 * scale)
+        np.testing.assert_allclose(block.solutions[:, c, 0], direct[:, c], atol=1e-9 * scale)

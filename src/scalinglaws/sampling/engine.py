@@ -151,11 +151,20 @@ class _RunningGram:
 
 
 def _assemble(tiles: np.ndarray, n: int) -> np.ndarray:
-    """The leading n × n block of a symmetric tiled Gram (upper tiles), Fortran-ordered."""
+    """The leading n × n block of a symmetric tiled Gram (upper tiles), Fortran-ordered.
+
+    Each upper tile is copied once, straight into the Fortran-ordered block; the tiles below the
+    diagonal are zero in the running Gram and stay zero here.
+    """
     t = tiles.shape[2]
     k = -(-n // t)
-    full = tiles[:k, :k].transpose(0, 2, 1, 3).reshape(k * t, k * t)
-    return np.asfortranarray(full[:n, :n])
+    out = np.zeros((n, n), order="F")
+    for a in range(k):
+        rows = min(t, n - a * t)
+        for b in range(a, k):
+            cols = min(t, n - b * t)
+            out[a * t : a * t + rows, b * t : b * t + cols] = tiles[a, b, :rows, :cols]
+    return out
 
 
 def _tile_pairs(k: int) -> list[tuple[int, int]]:

@@ -304,20 +304,49 @@ def _refine(gram: np.ndarray, rhs: np.ndarray, gamma: float, factor32) -> np.nda
     until every column has :math:`\|b - (G+\gamma I)z\|_\infty \le \sqrt{n}\,\epsilon\,
     (\mathrm{tr}\,G+\gamma)\,\|z\|_\infty`; returns None after 30 steps without convergence.
     ``gram`` is the Fortran-ordered (n, n) system, ``rhs`` of shape (n, n_targets).
+
+    One target column (the usual case) goes through the matrix-vector kernels ``dsymv`` and two
+    ``strsv``: OpenBLAS's ``dsymm`` and ``spotrs`` with one column were 6-10 times slower than
+    them at n = 2048 (``benchmarks/bench_kernels.py``). The kernel changes the sums' order
+    only, so the refined solution meets the same tolerance.
     """
     if factor32 is None:
         return None
     n = gram.shape[0]
     tol = np.sqrt(n) * np.finfo(np.float64).eps * (float(np.sum(np.diag(gram))) + gamma)
+    if rhs.shape[1] == 1:
+        product, correction = _symv_columns, _trsv_columns
+    else:
+        product, correction = _symm_columns, _potrs_columns
     z = np.zeros(rhs.shape)
     for _ in range(30):
-        resid = rhs - sla.blas.dsymm(1.0, gram, z, lower=0) - gamma * z
+        resid = rhs - product(gram, z) - gamma * z
         scale = np.maximum(np.max(np.abs(z), axis=0), 1e-300)
         if np.all(np.max(np.abs(resid), axis=0) <= tol * scale):
             return z
-        step, _ = sla.lapack.spotrs(factor32, resid.astype(np.float32), lower=0)
-        z = z + step
+        z = z + correction(factor32, resid.astype(np.float32))
     return None
+
+
+def _symm_columns(gram: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """G Z from the upper triangle of ``gram`` (float64, any number of columns)."""
+    return sla.blas.dsymm(1.0, gram, z, lower=0)
+
+
+def _symv_columns(gram: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """G z from the upper triangle of ``gram`` for one column z of shape (n, 1)."""
+    return sla.blas.dsymv(1.0, gram, z[:, 0], lower=0)[:, None]
+
+
+def _potrs_columns(factor: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """(RᵀR)⁻¹ B for the upper float32 Cholesky factor R (any number of columns)."""
+    return sla.lapack.spotrs(factor, resid, lower=0)[0]
+
+
+def _trsv_columns(factor: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """(RᵀR)⁻¹ b for the upper float32 Cholesky factor R and one column b of shape (n, 1)."""
+    half = sla.blas.strsv(factor, resid[:, 0], trans=1, lower=0)
+    return sla.blas.strsv(factor, half, trans=0, lower=0, overwrite_x=1)[:, None]
 
 
 def _upper_norm1(gram: np.ndarray) -> float:
