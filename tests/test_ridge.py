@@ -250,6 +250,26 @@ def test_refinement_gives_up_with_a_factor_of_another_system():
     np.testing.assert_allclose(theta[:, 0], svd_ridge(phi, y[:, 0], [1e-3])[:, 0], rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "ridges",
+    [np.array([0.0, 1e-3, 1e-1]), np.array([1e-1, 0.0, *np.geomspace(1e-4, 10.0, 8)])],
+    ids=["cholesky", "eigh"],
+)
+def test_each_independent_ridge_group_solved_alone_gives_the_same_bits(ridges):
+    """The engine solves the groups of independent_ridges as separate tasks: no number moves."""
+    rng = np.random.default_rng(12)
+    phi = power_law_features(rng, 80, 60)
+    gram, rhs = phi.T @ phi, phi.T @ rng.standard_normal(80)
+    together = solve_gram(gram, rhs, ridges)
+    groups = ridge_mod.independent_ridges(ridges)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(ridges.size))
+    for group in groups:
+        alone = solve_gram(gram, rhs, ridges[group])
+        np.testing.assert_array_equal(alone.solutions, together.solutions[:, :, group])
+        assert alone.routes == tuple(together.routes[i] for i in group)
+    assert ("eigh" in together.routes) == (len(groups) < ridges.size)
+
+
 def test_one_column_refinement_agrees_with_the_block_kernels():
     """One target column refines with dsymv/strsv, several with dsymm/spotrs: same accuracy.
 

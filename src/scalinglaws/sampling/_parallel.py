@@ -6,13 +6,15 @@ solve stage was measured 20-40 times slower that way (0.5 s quiet, 9-20 s beside
 The engine therefore keeps every BLAS call on one thread and runs *independent* calls — tiles of
 the features, tiles of a running Gram, the cells of one P, the cells' losses — side by side on a
 small pool of Python threads. numpy's products, ufuncs and random generators release the GIL;
-SciPy's LAPACK wrappers (``scipy.linalg.lapack``, ``eigh``, ``cho_solve``) do not, so the
-factorizations of the solve stage run one at a time whatever the pool's size. Measured on 2
-cores, one thread each: two ``dpotrf`` of n = 2048 side by side took 0.82 of the time of two in a
-row, two numpy 256³ products 0.53 of it. numpy's own ``cholesky`` releases the GIL, but it was
-2.5 times slower per call there, so it gains nothing on 2 cores. A descheduled worker only delays
-its own piece, so a busy neighbour costs time in proportion to the cores it takes, not to the
-number of barriers.
+SciPy's LAPACK wrappers (``scipy.linalg.lapack``, ``eigh``, ``cho_solve``) do not: measured on 2
+cores, one thread each, two ``dpotrf`` of n = 2048 side by side took 0.82-0.95 of the time of two
+in a row, two numpy 256³ products 0.53 of it. The solve stage's Cholesky factorizations, its
+largest cost, therefore go through :mod:`scalinglaws.sampling._lapack`, which calls the same
+LAPACK routine without the GIL (0.64-0.69 of two in a row), and the engine makes each (cell,
+independent ridge) its own task so that a cell's ridges factorize side by side. The
+triangular solves and matrix-vector products around them still hold the GIL; they cost n² where
+a factorization costs n³/3. A descheduled worker only delays its own piece, so a busy neighbour
+costs time in proportion to the cores it takes, not to the number of barriers.
 
 Every piece writes its own output and computes it with the same calls in the same order whatever
 the number of workers, so results are the same to the last bit with 1 or many workers.

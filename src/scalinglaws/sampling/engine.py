@@ -17,9 +17,11 @@ How (algorithms first: factorizations reused, draws nested):
   is zero-padded, so the Gram of a cell is the same to the last bit whatever grid it sits in.
 * **One system per cell and ridge.** Each cell factorizes its own Gram block
   (:func:`scalinglaws.sampling.ridge.solve_gram`): nothing is shared across cells, so no cell's
-  numbers
-  depend on another's. For geometric grids this costs about 1.14 times a factorization of the
-  largest cell only.
+  numbers depend on another's. For geometric grids this costs about 1.14 times a factorization
+  of the largest cell only. Each (cell, group of
+  :func:`~scalinglaws.sampling.ridge.independent_ridges`) is its own task on the pool, largest
+  cells first, and the factorizations release the GIL, so a cell's ridges factorize side by
+  side.
 * **Fallbacks belong to the ridge module.** Where the Gram route cannot be trusted (γ = 0 at and
   near N = P) the cell's own Φ is assembled and :func:`scalinglaws.sampling.ridge.stable_readouts`
   solves
@@ -49,7 +51,7 @@ from .._timer import StageTimer
 from ..results import Grid
 from ._blas import parallel_workers, single_threaded
 from ._parallel import ordered_imap, ordered_map
-from .ridge import solve_gram, stable_readouts
+from .ridge import independent_ridges, solve_gram, stable_readouts
 from .tiles import TiledMatrix
 
 __all__ = ["EngineResult", "run_engine"]
@@ -178,6 +180,7 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer,
     if cols == 0:
         return
     t, ridges = features.t, grid.ridge_array
+    groups = independent_ridges(ridges)
     n_tiles = -(-cols // t)
     width = targets.shape[1]
 
@@ -201,18 +204,50 @@ def _primal_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer,
         gram_tiles, rhs_tiles = running.at(p, -(-sizes[-1] // t) if sizes else 0)
         t0 = timer.add("gram", t0)
 
-        def cell(n: int, p=p, gram_tiles=gram_tiles, rhs_tiles=rhs_tiles):
-            gram = _assemble(gram_tiles, n)
-            rhs = rhs_tiles.reshape(-1, width)[:n]
-            sol = solve_gram(gram, rhs, ridges, square=n == p)
-            theta, cell_routes = sol.solutions, list(sol.routes)
+        def part(task, p=p, gram_tiles=gram_tiles, rhs_tiles=rhs_tiles):
+            n, group = task
+            sol = solve_gram(
+                _assemble(gram_tiles, n), rhs_tiles.reshape(-1, width)[:n], ridges[group],
+                square=n == p,
+            )  # fmt: skip
+            theta, part_routes = sol.solutions, list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n)
-            return theta, cell_routes
+                theta = _fallback(features, targets, ridges[group], sol, theta, part_routes, p, n)
+            return theta, part_routes
 
-        for n, (theta, cell_routes) in zip(sizes, ordered_imap(cell, sizes, workers), strict=True):
+        for n, theta, cell_routes in _cells(part, sizes, groups, workers):
             yield grid.n_features.index(n), j, theta, cell_routes
         timer.add("solve", t0)
+
+
+def _cells(part, sizes: list[int], groups: list[np.ndarray], workers: int):
+    """``(size, theta, routes)`` per cell of one level, from one task per (cell, ridge group).
+
+    The groups are the ridges :func:`~scalinglaws.sampling.ridge.independent_ridges` says are
+    solved without sharing work, so a cell's two Cholesky ridges factorize side by side (the
+    factorizations release the GIL: :mod:`scalinglaws.sampling._lapack`). ``part((size, group))``
+    returns that group's ``(theta, routes)``. Tasks go largest cell first, so the long
+    factorizations start first; each cell is yielded once all its groups are in, with its
+    ridges in the grid's order. A part depends only on its cell and ridges, so the numbers do
+    not depend on the grouping or on the order of the tasks.
+    """
+    n_ridges = sum(g.size for g in groups)
+    tasks = [(size, group) for size in reversed(sizes) for group in groups]
+    pending: dict[int, list] = {}
+    for (size, group), (theta, routes) in zip(
+        tasks, ordered_imap(part, tasks, workers), strict=True
+    ):
+        parts = pending.setdefault(size, [])
+        parts.append((group, theta, routes))
+        if len(parts) < len(groups):
+            continue
+        out = np.empty((theta.shape[0], theta.shape[1], n_ridges))
+        cell_routes = [""] * n_ridges
+        for g, t, r in pending.pop(size):
+            out[:, :, g] = t
+            for k, index in enumerate(g):
+                cell_routes[index] = r[k]
+        yield size, out, cell_routes
 
 
 def _fallback(features, targets, ridges, sol, theta, routes, p: int, n: int):
@@ -233,6 +268,7 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, w
     if rows == 0:
         return
     t, ridges = features.t, grid.ridge_array
+    groups = independent_ridges(ridges)
     n_tiles = -(-rows // t)
 
     def product(block: int, keep: int, gram, rhs) -> None:
@@ -253,15 +289,16 @@ def _dual_cells(features: TiledMatrix, targets: np.ndarray, grid: Grid, timer, w
         gram_tiles, _ = running.at(n, -(-sizes[-1] // t))
         t0 = timer.add("gram", t0)
 
-        def cell(p: int, n=n, gram_tiles=gram_tiles):
-            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges)
+        def part(task, n=n, gram_tiles=gram_tiles):
+            p, group = task
+            sol = solve_gram(_assemble(gram_tiles, p), targets[:p], ridges[group])
             theta = _dual_readouts(features, np.nan_to_num(sol.solutions), p, n)
-            cell_routes = list(sol.routes)
+            part_routes = list(sol.routes)
             if not sol.ok.all():
-                theta = _fallback(features, targets, ridges, sol, theta, cell_routes, p, n)
-            return theta, cell_routes
+                theta = _fallback(features, targets, ridges[group], sol, theta, part_routes, p, n)
+            return theta, part_routes
 
-        for p, (theta, cell_routes) in zip(sizes, ordered_imap(cell, sizes, workers), strict=True):
+        for p, theta, cell_routes in _cells(part, sizes, groups, workers):
             yield i, grid.n_samples.index(p), theta, cell_routes
         timer.add("solve", t0)
 

@@ -44,6 +44,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from .._validation import InputError, check_float_list
+from ._lapack import potrf
 from .stable import augmented_ridge, min_norm_solve, stable_readouts, svd_ridge
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "GramSolution",
     "RidgeFit",
     "fit_ridge",
+    "independent_ridges",
     "solve_ridge",
     "solve_gram",
     "stable_readouts",
@@ -276,6 +278,27 @@ def solve_gram(
     return GramSolution(out, ok, tuple(routes), tuple(factors))
 
 
+def independent_ridges(ridges) -> list[np.ndarray]:
+    """Groups of indices into ``ridges`` that :func:`solve_gram` solves without sharing work.
+
+    Below :data:`EIGH_MIN_RIDGES` positive ridges every ridge has its own Cholesky
+    factorization, so each is a group; from there on the positive ridges share one ``eigh``
+    (one group) and each γ = 0 is a group of its own. Solving each group by its own call gives
+    the same numbers as one call with all the ridges, since the route of a ridge depends only on
+    this count.
+
+    >>> [g.tolist() for g in independent_ridges([0.0, 1e-4, 1e-2])]
+    [[0], [1], [2]]
+    >>> [g.tolist() for g in independent_ridges([0.0, *np.geomspace(1e-4, 1, 8)])]
+    [[1, 2, 3, 4, 5, 6, 7, 8], [0]]
+    """
+    ridges = np.asarray(ridges, dtype=np.float64)
+    positive = np.flatnonzero(ridges > 0)
+    if positive.size >= EIGH_MIN_RIDGES:
+        return [positive, *(np.array([i]) for i in np.flatnonzero(ridges <= 0))]
+    return [np.array([i]) for i in range(ridges.size)]
+
+
 def _eigh_solve(gram, rhs, ridges, positive, out, ok, routes) -> None:
     """All positive ridges of one system from one ``eigh`` (fills ``out``, ``ok``, ``routes``)."""
     evals, evecs = sla.eigh(gram, lower=False, check_finite=False, driver="evd")
@@ -292,9 +315,7 @@ def _factor(gram: np.ndarray, gamma: float, dtype) -> np.ndarray | None:
     """Upper Cholesky factor of G + γI in ``dtype``, or None if G + γI is not positive definite."""
     shifted = np.array(gram, dtype=dtype, order="F")
     shifted[np.diag_indices(gram.shape[0])] += dtype(gamma)
-    potrf = sla.lapack.spotrf if dtype == np.float32 else sla.lapack.dpotrf
-    factor, info = potrf(shifted, lower=0, clean=0, overwrite_a=1)
-    return None if info != 0 else factor
+    return None if potrf(shifted) != 0 else shifted  # releases the GIL (see sampling._lapack)
 
 
 def _refine(gram: np.ndarray, rhs: np.ndarray, gamma: float, factor32) -> np.ndarray | None:

@@ -168,9 +168,11 @@ def simulation_peak_bytes(
     """Estimated peak memory of one seed of :func:`simulate` (bytes; the big arrays only).
 
     Counts the padded draws X (P × M) and U (N × M), the feature tiles Φ (P × N), the running
-    Gram and its partial copy, one cell's Gram and factors, the Gaussian kernels of nonlinear
-    features (two N × N), a random-feature teacher (K × M draws, K × K kernel) and the
-    Monte-Carlo test set (n_test × M and n_test × N, twice).
+    Gram and its partial copy, the Grams and factors of the solves in flight at once (one per
+    worker, largest cells first: :func:`scalinglaws.sampling.engine.run_engine` solves each
+    (cell, independent ridge) as its own task) plus one more cell's worth for an ``eigh``'s
+    workspace, the Gaussian kernels of nonlinear features (two N × N), a random-feature teacher
+    (K × M draws, K × K kernel) and the Monte-Carlo test set (n_test × M and n_test × N, twice).
     """
     m = spec.latent_dim
     t = tile_size(m)
@@ -180,7 +182,7 @@ def simulation_peak_bytes(
     cap = padded(max(primal, dual), t)
     cell = max(min(n, p) for n in grid.n_features for p in grid.n_samples)
     draws = (p_max + n_max) * m
-    solve = 2 * cap * cap + 4 * cell * cell
+    solve = 2 * cap * cap + _in_flight(grid) + 2 * cell * cell
     extra = 0
     if not (spec.is_linear and spec.teacher.is_linear) or loss == "monte_carlo":
         extra += 3 * n_max * n_max if loss == "exact" else 0
@@ -190,6 +192,22 @@ def simulation_peak_bytes(
     if loss == "monte_carlo":
         extra += padded(n_test, t) * (m + 2 * n_max)
     return int(_BYTES * (draws + p_max * n_max + solve + extra))
+
+
+def _in_flight(grid: Grid) -> int:
+    """Entries held by the engine's first wave of solve tasks: a Gram and a factor each, of the
+    largest cells of the largest level (the engine's order), one task per worker."""
+    from .ridge import independent_ridges
+
+    groups = len(independent_ridges(grid.ridge_array))
+    levels = (
+        [n for n in grid.n_features if n <= grid.n_samples[-1]],
+        [p for p in grid.n_samples if p < grid.n_features[-1]],
+    )
+    workers = parallel_workers()
+    waves = [[size for size in sorted(level, reverse=True) for _ in range(groups)][:workers]
+             for level in levels]  # fmt: skip
+    return max(sum(2 * size * size for size in wave) for wave in waves)
 
 
 def infinite_expectation(spec: ModelSpec, n_features, n_samples, ridges) -> np.ndarray:
