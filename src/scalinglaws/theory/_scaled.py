@@ -27,7 +27,9 @@ end, so only a loss (or κ) that float64 truly cannot hold becomes ``inf``, with
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -181,17 +183,21 @@ def _first_crossing(t_grid, res, lo, hi, below, point=None) -> np.ndarray:
     the first grid point inside is already positive, ``below`` (the root if df₁ kept its value
     at the table's bottom; N, P > M put it there), clipped into the bracket."""
     inside = (t_grid > lo[:, None]) & (t_grid < hi[:, None])
+    raw = res
     res = np.where(inside, res, np.where(t_grid <= lo[:, None], -1.0, 1.0))
     j = np.argmax(res > 0, axis=1)  # first grid point past the root (res > 0 somewhere: hi)
     rows = np.arange(res.shape[0])
     jm = np.maximum(j - 1, 0)
     both = (j > 0) & inside[rows, j] & inside[rows, jm]
-    r0, r1 = res[rows, jm], res[rows, j]
+    if point is not None:  # j - 1 at or below lo but on the branch: the residual is smooth there
+        sums, nf, ns, log_gh = point
+        on_branch = sums.df1_table[1][jm] < np.minimum(nf, ns)
+        both |= (j > 0) & inside[rows, j] & on_branch & (raw[rows, jm] <= 0)
+    r0, r1 = np.where(both, raw[rows, jm], res[rows, jm]), res[rows, j]
     width = t_grid[j] - t_grid[jm]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         u = -r0 / (r1 - r0)
         if point is not None:
-            sums, nf, ns, log_gh = point
             m0 = width * _residual_slope(sums, jm, nf, ns, log_gh)
             m1 = width * _residual_slope(sums, j, nf, ns, log_gh)
             u = np.where(both, _hermite_fraction(u, r0, r1, m0, m1), u)
@@ -420,7 +426,7 @@ def _evaluate_one(
             "test_mse": excess + noise_var,
         }
     flat = np.array(list(values.values()), dtype=np.float64)  # one array: views of it below
-    out = {name: flat[k : k + 1] for k, name in enumerate(values)}
+    out = dict(zip(values, flat.reshape(-1, 1), strict=True))  # its rows: (1,)-shaped views
     out["pole"] = np.array([pole])
     return out
 
@@ -520,6 +526,19 @@ def _table_lower_bound_one(sums: SpectralSums, nf: float, ns: float, log_gh: flo
     return bound, _first_crossing_one(t_grid, res, lo, hi, below, (sums, nf, ns, log_gh))
 
 
+def _sums_grid(point, t_grid) -> Sequence[float]:
+    """The table's grid as Python floats: cached on the sums where ``point`` carries them."""
+    return point[0].df1_grid_floats if point is not None else t_grid.tolist()
+
+
+def _on_branch_below(point, jm: int, res) -> bool:
+    """Whether grid point ``jm`` (at or below the bracket's lower end) lies on the branch of the
+    ridge equation (df₁ < min(N, P): both factors positive, the residual smooth and increasing)
+    with the residual not yet positive, so that it can anchor the Hermite interpolant."""
+    sums, nf, ns, _ = point
+    return bool(sums.df1_table[1][jm] < min(nf, ns)) and bool(res[jm] <= 0)
+
+
 def _hermite_fraction_one(u: float, r0: float, r1: float, m0: float, m1: float) -> float:
     """:func:`_hermite_fraction` on floats: the same operations."""
     for _ in range(_HERMITE_STEPS):
@@ -542,11 +561,13 @@ def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float, point=N
     if math.isnan(lo) or math.isnan(hi):
         i0 = i1 = j = 0  # nothing inside; the guess below is not finite
     else:
-        i0 = int(np.searchsorted(t_grid, lo, side="right"))  # first grid point > lo
-        i1 = int(np.searchsorted(t_grid, hi, side="left"))  # first grid point >= hi
+        grid = _sums_grid(point, t_grid)  # searchsorted's answers, by bisection on floats
+        i0 = bisect.bisect_right(grid, lo)  # first grid point > lo
+        i1 = bisect.bisect_left(grid, hi)  # first grid point >= hi
         positive = res[i0:i1] > 0 if i0 < i1 else None
-        if positive is not None and positive.any():
-            j = i0 + int(np.argmax(positive))
+        k = int(np.argmax(positive)) if positive is not None else 0
+        if positive is not None and positive[k]:
+            j = i0 + k
         else:
             j = max(i0, i1)
             j = j if j < t_grid.size else 0
@@ -554,8 +575,8 @@ def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float, point=N
     t_j, t_jm = float(t_grid[j]), float(t_grid[jm])
     if not i0 <= j < i1:  # no grid point inside past the root: it lies above the table
         guess = hi
-    elif j > 0 and i0 <= jm:  # a sign change between two grid points inside
-        r0, r1 = float(res[jm]), float(res[j])
+    elif j > 0 and (i0 <= jm or (point is not None and _on_branch_below(point, jm, res))):
+        r0, r1 = float(res[jm]), float(res[j])  # a sign change between two grid points
         width = t_j - t_jm
         u = -r0 / (r1 - r0)
         if point is not None:

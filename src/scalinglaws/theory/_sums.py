@@ -180,6 +180,13 @@ class SpectralSums:
         return t, self.df1_scaled(np.exp(t))
 
     @functools.cached_property
+    def df1_grid_floats(self) -> tuple[float, ...] | None:
+        """:attr:`df1_table`'s t-grid as Python floats (``None`` without a table): a lone point
+        locates itself on it by bisection, a fraction of ``np.searchsorted``'s per-call cost."""
+        table = self.df1_table
+        return None if table is None else tuple(table[0].tolist())
+
+    @functools.cached_property
     def df1_table_slope(self) -> np.ndarray | None:
         """d df₁/dt on :attr:`df1_table`'s grid (read-only; ``None`` without a table): with
         the values, a cubic interpolant of the ridge equation's residual between grid points
