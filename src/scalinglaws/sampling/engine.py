@@ -229,7 +229,9 @@ def _cells(part, sizes: list[int], groups: list[np.ndarray], workers: int):
     returns that group's ``(theta, routes)``. Tasks go largest cell first, so the long
     factorizations start first; each cell is yielded once all its groups are in, with its
     ridges in the grid's order. A part depends only on its cell and ridges, so the numbers do
-    not depend on the grouping or on the order of the tasks.
+    not depend on the grouping or on the order of the tasks. Each part assembles its cell's Gram
+    itself (one n² copy per group, against the n³/3 of its factorization: ~7 ms beside 75-150 ms
+    at n = 2048), so that no more than one Gram per task in flight is held at once.
     """
     n_ridges = sum(g.size for g in groups)
     tasks = [(size, group) for size in reversed(sizes) for group in groups]

@@ -287,6 +287,19 @@ def independent_ridges(ridges) -> list[np.ndarray]:
     the same numbers as one call with all the ridges, since the route of a ridge depends only on
     this count.
 
+    Parameters
+    ----------
+    ridges : array_like of shape (n_ridges,)
+        γ ≥ 0, as given to :func:`solve_gram`.
+
+    Returns
+    -------
+    list of ndarray of int
+        Disjoint index groups covering ``range(n_ridges)``; the engine solves each (cell, group)
+        as its own task.
+
+    Examples
+    --------
     >>> [g.tolist() for g in independent_ridges([0.0, 1e-4, 1e-2])]
     [[0], [1], [2]]
     >>> [g.tolist() for g in independent_ridges([0.0, *np.geomspace(1e-4, 1, 8)])]
