@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -55,7 +54,7 @@ _HERMITE_STEPS = 2
 
 def log_normalized_ridge(sums: SpectralSums, ridge, feature_var: float, nf, ns) -> np.ndarray:
     r""":math:`\log\hat\gamma = \log(\gamma M/(\sigma_u^2 N P \lambda_+))`, ``-inf`` at γ = 0."""
-    const = np.log(sums.latent_dim) - np.log(feature_var) - sums.log_lambda_plus
+    const = sums.ridge_constant(feature_var)
     with np.errstate(divide="ignore"):
         return np.log(ridge) - np.log(nf) - np.log(ns) + const
 
@@ -65,9 +64,8 @@ def log_normalized_ridge_one(
 ) -> float:
     """:func:`log_normalized_ridge` at one point, on floats: the same operations in the same
     order (numpy's ``log``), so the same bits."""
-    const = np.log(sums.latent_dim) - np.log(feature_var) - sums.log_lambda_plus
-    with np.errstate(divide="ignore"):
-        return float(np.log(ridge)) - float(np.log(nf)) - float(np.log(ns)) + float(const)
+    const = sums.ridge_constant(feature_var)
+    return _log(ridge) - float(np.log(nf)) - float(np.log(ns)) + const
 
 
 def ridgeless_log_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
@@ -362,25 +360,60 @@ def _margins(nf, ns, t, log_gh, positive, at_zero, m: int) -> tuple[np.ndarray, 
 def _evaluate_one(
     sums: SpectralSums, nf: float, ns: float, log_gh: float, noise_var: float, t0: float | None
 ) -> dict:
+    """:func:`evaluate` at one point: :func:`evaluate_one_values` as arrays of shape (1,)."""
+    values, pole = evaluate_one_values(sums, nf, ns, log_gh, noise_var, t0)
+    flat = np.array(list(values.values()), dtype=np.float64)  # one array: views of it below
+    out = {name: flat[k : k + 1] for k, name in enumerate(values)}
+    out["pole"] = np.array([pole])
+    return out
+
+
+def _log(x: float) -> float:
+    """``np.log(x)`` as a float, without the warning at x <= 0 (-inf at 0, NaN below)."""
+    if x > 0:
+        return float(np.log(x))
+    return _NEG_INF if x == 0 else math.nan
+
+
+def _exp(x: float) -> float:
+    """``np.exp(x)`` as a float, ``inf`` without the warning where it overflows."""
+    if x < 709.0:
+        return float(np.exp(x))
+    with np.errstate(over="ignore"):
+        return float(np.exp(x))
+
+
+def _logaddexp(x: float, y: float) -> float:
+    """``np.logaddexp(x, y)`` as a float, NaN without the warning at a NaN."""
+    if x != x or y != y:
+        return math.nan
+    return float(np.logaddexp(x, y))
+
+
+def evaluate_one_values(
+    sums: SpectralSums, nf: float, ns: float, log_gh: float, noise_var: float, t0: float | None
+) -> tuple[dict[str, float], bool]:
     """:func:`evaluate` at one point, on Python floats: every step of the batched route in the
     same order, with numpy's own ``exp``/``log``/``logaddexp`` (their last bits differ from
-    :mod:`math`'s) and only the branch each ``np.where`` keeps; needs ``sums.df1_table``."""
+    :mod:`math`'s; guarded where they would warn, as the batched route's ``errstate`` does)
+    and only the branch each ``np.where`` keeps; needs ``sums.df1_table``. Returns the values
+    (the keys of :func:`evaluate` but ``pole``) and whether the point is a pole."""
     m = sums.latent_dim
     n_min = min(nf, ns)
     positive = log_gh > _NEG_INF
-    start = None
+    start = hi = None
     if t0 is not None:
         t = t0
     else:  # t₀ is the answer at γ = 0 and a lower bound otherwise, where the grid may do
         t = math.nan
         if positive:
-            t, start = _table_lower_bound_one(sums, nf, ns, log_gh)
+            t, start, hi = _table_lower_bound_one(sums, nf, ns, log_gh)
         if math.isnan(t):
             t = _ridgeless_one(sums, n_min)
     if positive:
-        t = _solve_one(sums, nf, ns, log_gh, t, start)
+        t = _solve_one(sums, nf, ns, log_gh, t, start, hi)
     at_zero = t == _NEG_INF
-    df1, df2, e_bar, g_bar, f_bar = sums.moments_one(float(np.exp(min(t, _T_CLIP))))
+    df1, df2, e_bar, g_bar, f_bar = sums.moments_one(_exp(min(t, _T_CLIP)))
     if at_zero:
         df1 = df2 = float(m)
     if not positive and n_min < m:
@@ -390,49 +423,45 @@ def _evaluate_one(
     valid = nd2 > 0
     a, b = _margins_one(nf, ns, t, log_gh, positive, at_zero, m)
     llp, ltv = sums.log_lambda_plus, sums.log_teacher_var
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = nf * a / nd2 if valid else 0.5
-        spread = 0.0 if at_zero else float(np.exp(log_c)) * e_bar
-        if valid and positive:
-            g = (spread * df1 / nd2 + d * df2) / ns
-        else:
-            g = (df1 - d * spread) / ns
-        one_minus_g = b + d * spread / ns if valid else 1.0 - g
-        if at_zero or not valid:
-            log_s = _NEG_INF
-        else:
-            log_s = 2.0 * log_c + float(np.log(d * f_bar + g_bar * e_bar / nd2))
-        log_signal = llp + ltv + log_s
-        log_noise = float(np.log(noise_var)) + float(np.log(max(g, 0.0)))
-        log_num = float(np.logaddexp(log_signal, log_noise))
-        pole = one_minus_g <= 0 and log_num > _NEG_INF
-        if pole:
-            log_excess = math.inf
-        elif log_num == _NEG_INF:
-            log_excess = _NEG_INF
-        else:
-            log_excess = log_num - float(np.log(one_minus_g))
-        excess = float(np.exp(log_excess))
-        top = max(t, 0.0)
-        values = {
-            "t": t,
-            "log_gh": log_gh,
-            "df1": df1,
-            "df2": df2,
-            "d": d,
-            "g": g,
-            "log_excess": log_excess,
-            "kappa": np.exp(t + llp),
-            "normalized_ridge": np.exp(log_gh + llp),
-            "tf1": np.exp(ltv + float(np.log(g_bar)) - top),
-            "tf2": np.exp(ltv - llp + float(np.log(f_bar)) - 2 * top),
-            "excess": excess,
-            "test_mse": excess + noise_var,
-        }
-    flat = np.array(list(values.values()), dtype=np.float64)  # one array: views of it below
-    out = {name: flat[k : k + 1] for k, name in enumerate(values)}
-    out["pole"] = np.array([pole])
-    return out
+    d = nf * a / nd2 if valid else 0.5
+    spread = 0.0 if at_zero else _exp(log_c) * e_bar
+    if valid and positive:
+        g = (spread * df1 / nd2 + d * df2) / ns
+    else:
+        g = (df1 - d * spread) / ns
+    one_minus_g = b + d * spread / ns if valid else 1.0 - g
+    if at_zero or not valid:
+        log_s = _NEG_INF
+    else:
+        log_s = 2.0 * log_c + _log(d * f_bar + g_bar * e_bar / nd2)
+    log_signal = llp + ltv + log_s
+    log_noise = _log(noise_var) + _log(max(g, 0.0))
+    log_num = _logaddexp(log_signal, log_noise)
+    pole = one_minus_g <= 0 and log_num > _NEG_INF
+    if pole:
+        log_excess = math.inf
+    elif log_num == _NEG_INF:
+        log_excess = _NEG_INF
+    else:
+        log_excess = log_num - _log(one_minus_g)
+    excess = _exp(log_excess)
+    top = max(t, 0.0)
+    values = {
+        "t": t,
+        "log_gh": log_gh,
+        "df1": df1,
+        "df2": df2,
+        "d": d,
+        "g": g,
+        "log_excess": log_excess,
+        "kappa": _exp(t + llp),
+        "normalized_ridge": _exp(log_gh + llp),
+        "tf1": _exp(ltv + _log(g_bar) - top),
+        "tf2": _exp(ltv - llp + _log(f_bar) - 2 * top),
+        "excess": excess,
+        "test_mse": excess + noise_var,
+    }
+    return values, pole
 
 
 def _margins_one(
@@ -480,11 +509,18 @@ def _ridgeless_one(sums: SpectralSums, n: float) -> float:
 
 
 def _solve_one(
-    sums: SpectralSums, nf: float, ns: float, log_gh: float, t0: float, start: float | None
+    sums: SpectralSums,
+    nf: float,
+    ns: float,
+    log_gh: float,
+    t0: float,
+    start: float | None,
+    hi: float | None = None,
 ) -> float:
-    """:func:`solve_log_kappa` at one point, on floats (needs ``sums.df1_table``)."""
+    """:func:`solve_log_kappa` at one point, on floats (needs ``sums.df1_table``); ``hi`` is
+    :func:`_upper_one` where already known."""
     lo = max(t0, log_gh)
-    hi = _upper_one(sums, nf, ns, log_gh)
+    hi = _upper_one(sums, nf, ns, log_gh) if hi is None else hi
 
     def residual(t: float) -> tuple[float, float]:
         df1, slope = sums.df1_and_slope_one(float(np.exp(min(t, _T_CLIP))))
@@ -493,8 +529,14 @@ def _solve_one(
         return a * b - ratio, -slope * (b / nf + a / ns) + ratio
 
     if start is None:
-        res, below = _table_residual_one(sums, nf, ns, log_gh)
-        start = _first_crossing_one(sums.df1_table[0], res, lo, hi, below, (sums, nf, ns, log_gh))
+        point = (sums, nf, ns, log_gh)
+        floats = sums.df1_table_floats
+        if floats is not None and not math.isnan(lo):
+            # t₀ lies on the branch (or is -inf: N, P >= M), so every grid point past lo does
+            res, below = _TableResidual(floats, nf, ns, log_gh), _below_one(floats, nf, ns, log_gh)
+        else:
+            res, below = _table_residual_one(sums, nf, ns, log_gh)
+        start = _first_crossing_one(sums.df1_table[0], res, lo, hi, below, point)
     root, converged = newton_root_scalar(residual, lo, hi, start)
     if not converged:
         warn_unconverged(False, "The kappa equation of the deterministic equivalent", stacklevel=5)
@@ -518,21 +560,84 @@ def _table_residual_one(sums: SpectralSums, nf: float, ns: float, log_gh: float)
     return res, log_gh - float(np.log(shrink)) if shrink > 0 else math.nan
 
 
+class _TableResidual:
+    """The residual of :func:`_table_residual_one` at one grid point at a time, computed when
+    read: a lone point on the branch reads about ten of the grid's points (a bisection), not
+    all of them. Each value comes from the same operations as the array's element (numpy's
+    ``exp``, which gives an element the same bits alone as in an array), so the same bits.
+
+    Only for grid points on the branch (df₁ < min(N, P)): there the residual does not
+    decrease along the grid (next to a non-increasing df₁, every operation is monotone in
+    IEEE arithmetic), so the first positive one is found by bisection."""
+
+    __slots__ = ("t", "df1", "nf", "ns", "log_gh")
+
+    def __init__(self, floats, nf: float, ns: float, log_gh: float) -> None:
+        self.t, self.df1 = floats[0], floats[1]
+        self.nf, self.ns, self.log_gh = nf, ns, log_gh
+
+    def __getitem__(self, k: int) -> float:
+        df1 = self.df1[k]
+        ratio = float(np.exp(min(self.log_gh - self.t[k], 700.0)))
+        return (1.0 - df1 / self.nf) * (1.0 - df1 / self.ns) - ratio
+
+    def first_positive(self, i0: int, i1: int) -> int:
+        """The first k in [i0, i1) with a positive residual (i1 if none), by bisection."""
+        while i0 < i1:
+            mid = (i0 + i1) // 2
+            if self[mid] > 0:
+                i1 = mid
+            else:
+                i0 = mid + 1
+        return i0
+
+
+def _below_one(floats, nf: float, ns: float, log_gh: float) -> float:
+    """:func:`_table_residual_one`'s ``below`` from the table's floats (no array)."""
+    bottom = floats[1][0]
+    shrink = (1.0 - bottom / nf) * (1.0 - bottom / ns)
+    return log_gh - float(np.log(shrink)) if shrink > 0 else math.nan
+
+
 def _table_lower_bound_one(sums: SpectralSums, nf: float, ns: float, log_gh: float):
-    """:func:`_table_lower_bound` at one point: ``(bound, start)``, ``bound`` NaN where the
-    root lies below the first grid point on the branch."""
+    """:func:`_table_lower_bound` at one point: ``(bound, start, hi)``, ``bound`` NaN where the
+    root lies below the first grid point on the branch, ``hi`` the bracket's upper end.
+
+    Where that grid point's residual is not positive (the usual case), the bracket lies on
+    the branch and the start comes from :class:`_TableResidual` (a bisection on the table's
+    floats); otherwise from the residual on the whole grid, as the batched route does."""
+    point = (sums, nf, ns, log_gh)
+    floats = sums.df1_table_floats
+    if floats is not None:
+        j = bisect.bisect_right(floats[2], -min(nf, ns))  # first grid point with df₁ < min
+        if j < len(floats[1]):
+            lazy = _TableResidual(floats, nf, ns, log_gh)
+            if lazy[j] <= 0:
+                bound = floats[0][j]
+                lo = max(bound, log_gh)
+                hi = _upper_one(sums, nf, ns, log_gh)
+                below = _below_one(floats, nf, ns, log_gh)
+                start = _first_crossing_one(sums.df1_table[0], lazy, lo, hi, below, point)
+                return bound, start, hi
     t_grid, df1_grid = sums.df1_table
     res, below = _table_residual_one(sums, nf, ns, log_gh)
     j = int(np.argmax(df1_grid < min(nf, ns)))
     bound = float(t_grid[j]) if res[j] <= 0 else math.nan
     lo = max(_NEG_INF if math.isnan(bound) else bound, log_gh)
     hi = _upper_one(sums, nf, ns, log_gh)
-    return bound, _first_crossing_one(t_grid, res, lo, hi, below, (sums, nf, ns, log_gh))
+    return bound, _first_crossing_one(t_grid, res, lo, hi, below, point), hi
 
 
-def _sums_grid(point, t_grid) -> Sequence[float]:
-    """The table's grid as Python floats: cached on the sums where ``point`` carries them."""
-    return point[0].df1_grid_floats if point is not None else t_grid.tolist()
+def _residual_slope_one(point, j: int) -> float:
+    """:func:`_residual_slope` at one point and grid point ``j``, on floats: the same
+    operations, read off :attr:`SpectralSums.df1_table_floats` where it exists."""
+    sums, nf, ns, log_gh = point
+    floats = sums.df1_table_floats
+    if floats is None:
+        return float(_residual_slope(sums, j, nf, ns, log_gh))
+    df1, slope = floats[1][j], floats[3][j]
+    a, b = 1.0 - df1 / nf, 1.0 - df1 / ns
+    return -slope * (b / nf + a / ns) + _exp(log_gh - floats[0][j])
 
 
 def _on_branch_below(point, jm: int, res) -> bool:
@@ -557,37 +662,45 @@ def _hermite_fraction_one(u: float, r0: float, r1: float, m0: float, m1: float) 
     return u
 
 
-def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float, point=None) -> float:
-    """:func:`_first_crossing` for one row ``res``, on floats. The grid is increasing, so the
-    points inside (lo, hi) are the run ``i0 <= k < i1`` found by bisection, and the first
-    positive entry of the batched route's masked row (-1 below the run, +1 above) is the first
-    positive one in the run, else the run's end (numpy's argmax: 0 where none is positive)."""
+def _first_crossing_one(t_grid, res, lo: float, hi: float, below: float, point) -> float:
+    """:func:`_first_crossing` for one row ``res`` (an array, or a :class:`_TableResidual`
+    where every grid point inside the bracket lies on the branch), on floats, with ``point =
+    (sums, nf, ns, log_gh)``. The grid is increasing, so the points inside (lo, hi) are the
+    run ``i0 <= k < i1`` found by bisection, and the first positive entry of the batched
+    route's masked row (-1 below the run, +1 above) is the first positive one in the run, else
+    the run's end (numpy's argmax: 0 where none is positive)."""
+    size = t_grid.size
+    grid = point[0].df1_grid_floats  # searchsorted's answers, by bisection on floats
     if math.isnan(lo) or math.isnan(hi):
         i0 = i1 = j = 0  # nothing inside; the guess below is not finite
     else:
-        grid = _sums_grid(point, t_grid)  # searchsorted's answers, by bisection on floats
         i0 = bisect.bisect_right(grid, lo)  # first grid point > lo
         i1 = bisect.bisect_left(grid, hi)  # first grid point >= hi
-        positive = res[i0:i1] > 0 if i0 < i1 else None
-        k = int(np.argmax(positive)) if positive is not None else 0
-        if positive is not None and positive[k]:
-            j = i0 + k
+        if i0 >= i1:
+            k = i1
+        elif isinstance(res, _TableResidual):
+            k = res.first_positive(i0, i1)
+        else:
+            positive = res[i0:i1] > 0
+            k = i0 + int(np.argmax(positive))
+            k = k if positive[k - i0] else i1
+        if k < i1:
+            j = k
         else:
             j = max(i0, i1)
-            j = j if j < t_grid.size else 0
+            j = j if j < size else 0
     jm = max(j - 1, 0)
-    t_j, t_jm = float(t_grid[j]), float(t_grid[jm])
+    t_j, t_jm = grid[j], grid[jm]
     if not i0 <= j < i1:  # no grid point inside past the root: it lies above the table
         guess = hi
-    elif j > 0 and (i0 <= jm or (point is not None and _on_branch_below(point, jm, res))):
+    elif j > 0 and (i0 <= jm or _on_branch_below(point, jm, res)):
         r0, r1 = float(res[jm]), float(res[j])  # a sign change between two grid points
         width = t_j - t_jm
         u = -r0 / (r1 - r0)
-        if point is not None:
-            sums, nf, ns, log_gh = point
-            m0 = width * float(_residual_slope(sums, jm, nf, ns, log_gh))
-            m1 = width * float(_residual_slope(sums, j, nf, ns, log_gh))
-            u = _hermite_fraction_one(u, r0, r1, m0, m1)
+        sums, nf, ns, log_gh = point
+        m0 = width * _residual_slope_one(point, jm)
+        m1 = width * _residual_slope_one(point, j)
+        u = _hermite_fraction_one(u, r0, r1, m0, m1)
         guess = t_jm + width * u
     else:  # the root lies between lo and the grid point j
         guess = min(max(below if math.isfinite(below) else 0.5 * (lo + t_j), lo), t_j)

@@ -62,6 +62,8 @@ _TABLE_POINTS = 161  # t-grid of SpectralSums.df1_table (spacing <= 0.5 for M <=
 _TABLE_BUDGET = 1 << 22  # build the table only if points x nodes stays below this (~10 ms)
 #: Levels below this are raised to it: float64 cannot resolve κ/λ₊ below it anyway.
 LEVEL_FLOOR = float(np.finfo(np.float64).tiny)
+#: Lone-point sums are fused into one matrix product where every level is at least this.
+_FUSED_FLOOR = 1e-150
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +98,16 @@ class SpectralSums:
     def log_lambda_plus(self) -> float:
         """log λ₊."""
         return float(np.log(self.lambda_plus))
+
+    def ridge_constant(self, feature_var: float) -> float:
+        r""":math:`\log M - \log\sigma_u^2 - \log\lambda_+`, the constant of log γ̂ (kept per
+        σ_u²: a lone theory call reads it instead of forming it)."""
+        cache = self.__dict__.setdefault("_ridge_constants", {})
+        const = cache.get(feature_var)
+        if const is None:
+            const = float(np.log(self.latent_dim) - np.log(feature_var) - self.log_lambda_plus)
+            cache[feature_var] = const
+        return const
 
     @property
     def trace(self) -> float:
@@ -138,8 +150,25 @@ class SpectralSums:
     def df1_and_slope(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""df₁ at κ̂ and its derivative in log κ̂, :math:`-\sum_k \omega_k r_k (1 - r_k)` with
         :math:`r = \ell/(\ell+\hat\kappa)` (the second factor formed as κ̂/(ℓ+κ̂): no
-        cancellation)."""
+        cancellation). One κ̂ goes through :meth:`df1_and_slope_one` (so a lone point and a
+        batch of one agree to the bit); more through matrix products over blocks of nodes."""
+        if kappa_hat.size == 1:
+            df1, slope = self.df1_and_slope_one(float(kappa_hat.reshape(-1)[0]))
+            return np.array([df1]), np.array([slope])
+        return self._df1_and_slope_arrays(kappa_hat)
+
+    def _df1_and_slope_arrays(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lev, w = self.levels, self.weights
+        fused = self._fused_weights
+        if fused is not None:  # the sums of df1_and_slope_one, point by point
+            top = np.maximum(kappa_hat, 1.0)
+            first, second = np.zeros(kappa_hat.size), np.zeros(kappa_hat.size)
+            for pts, nodes in _blocks(kappa_hat.size, lev.size):
+                q_bar = top[pts, None] / (lev[nodes] + kappa_hat[pts, None])
+                first[pts] += q_bar @ fused[0, nodes]
+                np.multiply(q_bar, q_bar, out=q_bar)
+                second[pts] += q_bar @ fused[0, nodes]
+            return first / top, -np.minimum(kappa_hat, 1.0) * (second / top)
         if kappa_hat.size * lev.size <= _BLOCK:  # one block: no bookkeeping
             k = np.reshape(kappa_hat, (-1, 1))
             denom = lev + k
@@ -156,15 +185,48 @@ class SpectralSums:
         return df1, slope
 
     def df1_and_slope_one(self, kappa_hat: float) -> tuple[float, float]:
-        """:meth:`df1_and_slope` at one κ̂, as floats: the same operations on the nodes, so the
-        same bits, without the 2-D shapes."""
-        if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
-            df1, slope = self.df1_and_slope(np.array([kappa_hat]))
-            return float(df1[0]), float(slope[0])
+        r""":meth:`df1_and_slope` at one κ̂, as floats, from the two sums of
+        :meth:`_fused_weights`: :math:`\mathrm{df}_1 = \sum\omega\ell\bar q/\max(\hat\kappa, 1)`
+        and the slope :math:`-c\sum\omega\ell\bar q^2/\max(\hat\kappa, 1)` (positive terms,
+        no cancellation); the batched route's operations where the nodes are not fused."""
+        fused = self._fused_weights
+        if fused is None:
+            if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
+                df1, slope = self._df1_and_slope_arrays(np.array([kappa_hat]))
+                return float(df1[0]), float(slope[0])
+            lev = self.levels
+            denom = lev + kappa_hat
+            r = lev / denom
+            return float(r @ self.weights), -float((r * (kappa_hat / denom)) @ self.weights)
+        top = max(kappa_hat, 1.0)
+        first, second = (self._fused_powers(kappa_hat, top) @ fused[0]).tolist()
+        return first / top, -min(kappa_hat, 1.0) * (second / top)
+
+    def _fused_powers(self, kappa_hat: float, top: float) -> np.ndarray:
+        r""":math:`[\bar q; \bar q^2]` at the nodes, shape (2, n_nodes): three passes."""
+        out = np.empty((2, self.levels.size))
+        square = out[1]
+        np.add(self.levels, kappa_hat, out=square)
+        np.divide(top, square, out=out[0])
+        np.multiply(out[0], out[0], out=square)
+        return out
+
+    @functools.cached_property
+    def _fused_weights(self) -> np.ndarray | None:
+        r"""W, shape (3, n_nodes), rows ωℓ, ωℓ², ωvℓ: every sum of :meth:`moments_one` is then
+        one entry of :math:`W\,[ar q; ar q^2]^T` (one matrix product instead of five dot
+        products and three more passes over the nodes). ``None`` where a level lies below
+        1e-150 (ℓ² would underflow and q̄² could overflow: the barred sums are formed term by
+        term there) or the nodes are blocked."""
         lev = self.levels
-        denom = lev + kappa_hat
-        r = lev / denom
-        return float(r @ self.weights), -float((r * (kappa_hat / denom)) @ self.weights)
+        if lev.size > _BLOCK or not float(lev.min()) >= _FUSED_FLOOR:
+            return None
+        weights = np.empty((3, lev.size))
+        np.multiply(self.weights, lev, out=weights[0])
+        np.multiply(weights[0], lev, out=weights[1])
+        weights[2] = self.teacher_weights
+        weights.flags.writeable = False
+        return weights
 
     @functools.cached_property
     def df1_table(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -185,6 +247,22 @@ class SpectralSums:
         locates itself on it by bisection, a fraction of ``np.searchsorted``'s per-call cost."""
         table = self.df1_table
         return None if table is None else tuple(table[0].tolist())
+
+    @functools.cached_property
+    def df1_table_floats(self) -> tuple[tuple[float, ...], ...] | None:
+        """``(t, df1, -df1, slope)`` of :attr:`df1_table` and :attr:`df1_table_slope` as Python
+        floats, where df₁ is finite and does not increase along the grid (``None`` otherwise, or
+        without a table): a lone point finds the first grid point with df₁ below a value by
+        bisection on ``-df1``, and reads the rest without numpy's per-element cost."""
+        table = self.df1_table
+        if table is None:
+            return None
+        df1 = table[1]
+        if not (np.isfinite(df1).all() and (np.diff(df1) <= 0).all()):
+            return None
+        values = tuple(df1.tolist())
+        slope = tuple(self.df1_table_slope.tolist())
+        return self.df1_grid_floats, values, tuple(-x for x in values), slope
 
     @functools.cached_property
     def df1_table_slope(self) -> np.ndarray | None:
@@ -220,11 +298,27 @@ class SpectralSums:
         return out
 
     def moments(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring."""
+        """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring; one
+        κ̂ goes through :meth:`moments_one` (a lone point and a batch of one agree to the bit)."""
+        if kappa_hat.size == 1:
+            return tuple(np.array([x]) for x in self.moments_one(float(kappa_hat[0])))
+        return self._moments_arrays(kappa_hat)
+
+    def _moments_arrays(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
         n = kappa_hat.size
-        df1, df2, e_bar, g_bar, f_bar = (np.zeros(n) for _ in range(5))
         lev, w, wvl = self.levels, self.weights, self.teacher_weights
         top = np.maximum(kappa_hat, 1.0)
+        fused = self._fused_weights
+        if fused is not None:  # the sums of moments_one, point by point
+            first, second = np.zeros((n, 3)), np.zeros((n, 3))
+            for pts, nodes in _blocks(n, lev.size):
+                q_bar = top[pts, None] / (lev[nodes] + kappa_hat[pts, None])
+                first[pts] += q_bar @ fused[:, nodes].T
+                np.multiply(q_bar, q_bar, out=q_bar)
+                second[pts] += q_bar @ fused[:, nodes].T
+            df1, df2, e_bar = first[:, 0] / top, second[:, 1] / top / top, second[:, 0] / top
+            return df1, df2, e_bar, first[:, 2].copy(), second[:, 2].copy()
+        df1, df2, e_bar, g_bar, f_bar = (np.zeros(n) for _ in range(5))
         for pts, nodes in _blocks(n, lev.size):
             lk = lev[nodes]
             denom = lk + kappa_hat[pts, None]
@@ -238,21 +332,29 @@ class SpectralSums:
         return df1, df2, e_bar, g_bar, f_bar
 
     def moments_one(self, kappa_hat: float) -> tuple[float, ...]:
-        """:meth:`moments` at one κ̂, as floats: the same operations on the nodes, so the same
-        bits, without the blocks' bookkeeping."""
-        if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
-            return tuple(float(x[0]) for x in self.moments(np.array([kappa_hat])))
-        lev, w, wvl = self.levels, self.weights, self.teacher_weights
-        denom = lev + kappa_hat
-        r = lev / denom
-        q_bar = max(kappa_hat, 1.0) / denom
-        return (
-            float(r @ w),
-            float((r * r) @ w),
-            float((r * q_bar) @ w),
-            float(q_bar @ wvl),
-            float((q_bar * q_bar) @ wvl),
-        )
+        r""":meth:`moments` at one κ̂, as floats: with :math:`t = \max(\hat\kappa, 1)` and
+        :math:`S = [\bar q; \bar q^2]\,W^T` (:meth:`_fused_weights`), df₁ = S₀₀/t,
+        df₂ = S₁₁/t², Ē = S₁₀/t, Ḡ = S₀₂, F̄ = S₁₂ (since r = ℓq̄/t); the batched route's
+        operations where the nodes are not fused."""
+        fused = self._fused_weights
+        if fused is None:
+            if self.n_nodes > _BLOCK:  # blocked sums: their order of addition
+                return tuple(float(x[0]) for x in self._moments_arrays(np.array([kappa_hat])))
+            lev, w, wvl = self.levels, self.weights, self.teacher_weights
+            denom = lev + kappa_hat
+            r = lev / denom
+            q_bar = max(kappa_hat, 1.0) / denom
+            return (
+                float(r @ w),
+                float((r * r) @ w),
+                float((r * q_bar) @ w),
+                float(q_bar @ wvl),
+                float((q_bar * q_bar) @ wvl),
+            )
+        top = max(kappa_hat, 1.0)
+        sums = fused @ self._fused_powers(kappa_hat, top).T  # (3, 2): W's rows by q̄, q̄²
+        s00, s10, _, s11, s02, s12 = sums.ravel().tolist()
+        return s00 / top, s11 / top / top, s10 / top, s02, s12
 
     def df1(self, kappa: np.ndarray) -> np.ndarray:
         """df₁(κ) in the spectrum's own units, shape of ``kappa`` (flat)."""
@@ -420,10 +522,21 @@ def spectral_sums(spec: ModelSpec, method: str = "auto") -> SpectralSums:
     >>> type(spectral_sums(small)).__name__
     'SpectralSums'
     """
+    global _LAST_SUMS
+    last = _LAST_SUMS
+    if last[0] is spec and last[1] == method:  # the same spec again (an optimizer's calls):
+        return last[2]  # no hash of the spec, which walks its fields (and an explicit spectrum)
     try:
-        return _cached_sums(spec, method)
+        sums = _cached_sums(spec, method)
     except TypeError:  # an unhashable spec (a user's activation object): no cache
         return _build_sums(spec, method)
+    _LAST_SUMS = (spec, method, sums)
+    return sums
+
+
+#: The last ``(spec, method, sums)`` of :func:`spectral_sums` (a spec is immutable, so the
+#: same object has the same sums); replaced as a whole, so a reader never sees a mix.
+_LAST_SUMS: tuple = (None, None, None)
 
 
 @functools.lru_cache(maxsize=16)

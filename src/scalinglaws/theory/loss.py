@@ -108,6 +108,7 @@ class TheoryResult:
 
         return fields_dataset(self, dim="point", source="deterministic equivalent")
 
+
 def _as_points(name: str, value: object, *, allow_zero: bool) -> np.ndarray:
     """Float array of finite numbers > 0 (>= 0 if ``allow_zero``); one-line error otherwise."""
     if type(value) is float or type(value) is int:  # a plain number: the checks on one float
@@ -172,6 +173,8 @@ def ridgeless_kappa(sums: SpectralSums, n: np.ndarray) -> np.ndarray:
 
 
 def _check_points_memory(n_points: int, max_memory, what: str) -> None:
+    if max_memory is None and n_points <= 1024:
+        return  # what check_memory decides for estimates this small, without formatting `what`
     check_memory(
         n_points * GRID_BYTES_PER_POINT + 64 * 2**20,
         what=f"{what} of {n_points:,} points",
@@ -251,9 +254,24 @@ def theory_loss(
     nf, ns, rg = broadcast_points(n_features, n_samples, ridge)
     _check_points_memory(nf.size, max_memory, "theory_loss")
     sums = spectral_sums(spec, method)
+    if nf.ndim == 0 and sums.df1_table is not None:
+        return _lone_result(sums, spec, nf, ns, rg)
     core = evaluate_points(sums, spec, nf.ravel(), ns.ravel(), rg.ravel())
     _scaled.warn(core)
     return result_from_core(core, nf, ns, rg)
+
+
+def _lone_result(sums: SpectralSums, spec: ModelSpec, nf, ns, rg) -> TheoryResult:
+    """:func:`theory_loss` at one point given as scalars (0-d arrays ``nf``, ``ns``, ``rg``):
+    the lone route of :func:`evaluate_points` on floats, its values straight into the result
+    (the same numbers, without the arrays of shape (1,) in between), warned like the rest."""
+    x, y = float(nf), float(ns)
+    log_gh = _scaled.log_normalized_ridge_one(sums, float(rg), spec.feature_var, x, y)
+    values, pole = _scaled.evaluate_one_values(sums, x, y, log_gh, spec.noise_var, None)
+    if pole or not all(math.isfinite(values[k]) for k in _scaled.WARN_FIELDS):
+        core = {k: np.array([values[k]]) for k in _scaled.WARN_FIELDS}
+        _scaled.warn({**core, "pole": np.array([pole])})
+    return TheoryResult(nf, ns, rg, **{k: np.array(values[k]) for k in OUTPUTS})
 
 
 def result_from_core(core: dict, nf, ns, rg) -> TheoryResult:
