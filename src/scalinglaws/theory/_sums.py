@@ -301,7 +301,7 @@ class SpectralSums:
         """``(df1, df2, e_bar, g_bar, f_bar)`` at κ̂ (flat, finite, >= 0), module docstring; one
         κ̂ goes through :meth:`moments_one` (a lone point and a batch of one agree to the bit)."""
         if kappa_hat.size == 1:
-            return tuple(np.array([x]) for x in self.moments_one(float(kappa_hat[0])))
+            return tuple(np.array([x]) for x in self.moments_one(float(kappa_hat.reshape(-1)[0])))
         return self._moments_arrays(kappa_hat)
 
     def _moments_arrays(self, kappa_hat: np.ndarray) -> tuple[np.ndarray, ...]:
