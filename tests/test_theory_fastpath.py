@@ -107,6 +107,8 @@ def test_lone_pole_is_inf_with_the_batched_warning():
         lone_messages = [str(w.message) for w in lone_warned]
         batch_messages = [str(w.message).replace("at 2 point", "at 1 point") for w in batch_warned]
         assert lone_messages == batch_messages
+        # both point at the caller's line, not into the package
+        assert {w.filename for w in lone_warned} == {w.filename for w in batch_warned} == {__file__}
         assert lone.test_mse.shape == () and np.isinf(lone.test_mse)
         assert np.isinf(batch.test_mse).all()
 

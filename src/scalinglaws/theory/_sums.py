@@ -214,7 +214,7 @@ class SpectralSums:
     @functools.cached_property
     def _fused_weights(self) -> np.ndarray | None:
         r"""W, shape (3, n_nodes), rows ωℓ, ωℓ², ωvℓ: every sum of :meth:`moments_one` is then
-        one entry of :math:`W\,[ar q; ar q^2]^T` (one matrix product instead of five dot
+        one entry of :math:`W\,[\bar q; \bar q^2]^T` (one matrix product instead of five dot
         products and three more passes over the nodes). ``None`` where a level lies below
         1e-150 (ℓ² would underflow and q̄² could overflow: the barred sums are formed term by
         term there) or the nodes are blocked."""

@@ -270,7 +270,7 @@ def _lone_result(sums: SpectralSums, spec: ModelSpec, nf, ns, rg) -> TheoryResul
     values, pole = _scaled.evaluate_one_values(sums, x, y, log_gh, spec.noise_var, None)
     if pole or not all(math.isfinite(values[k]) for k in _scaled.WARN_FIELDS):
         core = {k: np.array([values[k]]) for k in _scaled.WARN_FIELDS}
-        _scaled.warn({**core, "pole": np.array([pole])})
+        _scaled.warn({**core, "pole": np.array([pole])}, stacklevel=5)  # theory_loss's caller
     return TheoryResult(nf, ns, rg, **{k: np.array(values[k]) for k in OUTPUTS})
 
 
