@@ -43,8 +43,14 @@ from .._validation import (
 from ..model.spec import ModelSpec
 from ..model.streams import Stream, as_seed_sequence, child_sequence
 from ..results import Grid, build_dataset, summarize
-from ..sampling.features import cross_kernel, draw_projection, feature_moments, tiled_kernel
-from ..sampling.latent import TeacherDraw, sample_teacher
+from ..sampling.features import (
+    cross_kernel,
+    draw_projection,
+    feature_moments,
+    random_features,
+    tiled_kernel,
+)
+from ..sampling.latent import TeacherDraw, sample_latent, sample_teacher, teacher_output
 from ..sampling.tiles import PaddedRows, tile_size
 from ..theory import _cost
 from ..theory.hermite import evaluate_hermite, hermite_spectrum, hermite_sums
@@ -86,6 +92,12 @@ DEFAULT_DRAW_RTOL = 0.01
 #: Draws made at every N before the standard error may stop the drawing (fewer only when
 #: ``n_draws`` is smaller): an error estimated from two draws is too noisy to trust.
 MIN_DRAWS = 3
+#: Monte-Carlo inputs per draw for the spread of the features' quadratic forms on the sampled
+#: route (``n_inputs``; 0: the Gaussian data side). Its Monte-Carlo error enters the spread over
+#: the draws, so ``excess_sem`` includes it (docs/nonlinear-theory.md).
+DEFAULT_INPUTS = 4096
+#: Fewer inputs than this would leave the spread's Monte-Carlo error above a few per cent.
+MIN_INPUTS = 256
 
 
 def default_reference(n_max: int) -> int:
@@ -108,6 +120,7 @@ def one_level_theory(
     n_seeds: int = 1,
     seeds=None,
     rng=0,
+    n_inputs: int = 0,
     max_memory=None,
     allow_slow: bool = False,
     progress=None,
@@ -120,6 +133,11 @@ def one_level_theory(
     :func:`~scalinglaws.theory.nonlinear.one_level_loss` in P and γ; only the P training samples
     are averaged over. Returns a Dataset laid out like ``simulate``'s (``test_mse``, ``excess``
     over (n_features, n_samples, ridge, seed), with seed means and standard errors).
+
+    ``n_inputs`` = 0 (default) is the Gaussian data side, the *Gaussian-equivalence ceiling* of
+    docs/nonlinear-theory.md; ``n_inputs`` ≥ 256 adds the spread of the features' quadratic
+    forms from that many Monte-Carlo inputs per seed (:mod:`~scalinglaws.theory.spread`; stream
+    ``child_sequence(seed's sequence, Stream.SPREAD)``, never the simulation's inputs).
 
     The peak memory (one seed's N×N kernel, eigenvectors and workspace, the teacher's arrays) is
     checked against ``max_memory`` (default: available now) and the time of the kernels and
@@ -139,7 +157,9 @@ def one_level_theory(
     )
     nf, ns, rg = grid.n_features, np.array(grid.n_samples, dtype=float), grid.ridge_array
     seed_list = list(grid.seeds)
+    n_inputs = _check_inputs(n_inputs, None)
     _cost.check_one_level(spec, nf, len(seed_list), max_memory=max_memory, allow_slow=allow_slow)
+    _cost.check_spread(int(nf[-1]), n_inputs, max_memory=max_memory)
     root = as_seed_sequence(rng)
     eig = spec.spectrum.eigenvalues
 
@@ -149,7 +169,11 @@ def one_level_theory(
             teacher = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
             u = draw_projection(spec, nf[-1], child_sequence(seq, Stream.FEATURES))
             moments = feature_moments(u, eig, teacher, spec.activation)
-            yield moments.kernel, moments.target_cov, moments.target_var
+            inputs = None
+            if n_inputs:
+                x = sample_latent(spec.spectrum, n_inputs, child_sequence(seq, Stream.SPREAD))
+                inputs = (random_features(x, u, spec.activation), teacher_output(x, teacher))
+            yield moments.kernel, moments.target_cov, moments.target_var, inputs
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -192,10 +216,10 @@ def reference_spectrum(
     n_reference = check_positive_int("n_reference", n_reference)
     _cost.check_reference_work(spec, n_reference, max_memory=max_memory, allow_slow=allow_slow)
     seq = child_sequence(as_seed_sequence(rng), Stream.REFERENCE)
-    return kernel_spectrum(*_averaged_moments(spec, n_reference, seq))
+    return kernel_spectrum(*_averaged_moments(spec, n_reference, seq)[:3])
 
 
-def _averaged_moments(spec: ModelSpec, n: int, seq) -> tuple[np.ndarray, np.ndarray, float]:
+def _averaged_moments(spec: ModelSpec, n: int, seq, n_inputs: int = 0):
     r"""K, a factor H of :math:`E[bb^\top] = HH^\top` and :math:`E[f_*^2]` for one draw of n
     features (from ``child_sequence(seq, Stream.FEATURES)``), the teacher averaged over.
 
@@ -206,6 +230,11 @@ def _averaged_moments(spec: ModelSpec, n: int, seq) -> tuple[np.ndarray, np.ndar
     :math:`H = \sqrt{\sigma_a^2/K}\,B` and :math:`E[f_*^2] = \frac{\sigma_a^2}{K}\sum_k
     E[\sigma_t(g_k)^2]`. Draws are nested in n: the leading n' rows and block of a draw of n
     are those of a draw of n'.
+
+    With ``n_inputs`` > 0 also returns the features φ(x_a) at that many inputs x_a ~ N(0, Λ)
+    (stream ``child_sequence(seq, Stream.SPREAD)``) and the rows Y(x_a) with f_* = Y·ξ, b = Hξ
+    (linear teacher: Y = x·diag(w̄); random-feature teacher: √(σ_a²/K) σ_t(Vx)), for the
+    spread correction; else ``None``.
     """
     eig = spec.spectrum.eigenvalues
     t = tile_size(spec.latent_dim)
@@ -214,12 +243,17 @@ def _averaged_moments(spec: ModelSpec, n: int, seq) -> tuple[np.ndarray, np.ndar
     scaled_rows = PaddedRows(rows.data * eig, n, t)
     tiles, diag = tiled_kernel(rows, scaled_rows, spec.activation)
     kernel = tiles.block(n, n)
+    x = None
+    if n_inputs:
+        x = sample_latent(spec.spectrum, n_inputs, child_sequence(seq, Stream.SPREAD))
+        phi = random_features(x, rows.values, spec.activation)
     del tiles, rows
     scaled, diag = scaled_rows.values, diag[:n]
     if spec.teacher.is_linear:
         wbar2 = spec.teacher_variances()
         factor = spec.activation.mean_slope(diag)[:, None] * scaled * np.sqrt(wbar2)
         target_var = float(np.sum(wbar2 * eig))
+        rows_y = None if x is None else x * np.sqrt(wbar2)
     else:
         draw = sample_teacher(spec, child_sequence(seq, Stream.TEACHER))
         assert isinstance(draw, TeacherDraw)
@@ -229,7 +263,9 @@ def _averaged_moments(spec: ModelSpec, n: int, seq) -> tuple[np.ndarray, np.ndar
         scale = spec.teacher.output_var / spec.teacher.width
         factor *= np.sqrt(scale)
         target_var = float(scale * np.sum(act_t.second_moment(t_diag)))
-    return kernel, factor, target_var
+        rows_y = None if x is None else np.sqrt(scale) * act_t(x @ v.T)
+    inputs = None if x is None else (phi, rows_y)
+    return kernel, factor, target_var, inputs
 
 
 def _check_draws(n_draws, route: str) -> int:
@@ -280,7 +316,39 @@ def _converged(excess: np.ndarray, rtol: float) -> bool:
     return bool(np.all(sem[finite] <= rtol * np.abs(mean[finite])))
 
 
-def _sampled_losses(spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float, progress):
+def _spectrum(kernel, target, target_var, inputs, n: int):
+    """:func:`kernel_spectrum` of the leading n block, with the first n features at the inputs."""
+    if inputs is None:
+        return kernel_spectrum(kernel[:n, :n], target[:n], target_var)
+    phi, rows_y = inputs
+    return kernel_spectrum(
+        kernel[:n, :n], target[:n], target_var, inputs=phi[:, :n], input_target=rows_y
+    )
+
+
+def _check_inputs(n_inputs, route: str | None) -> int:
+    """``n_inputs`` as an int >= 0 (default :data:`DEFAULT_INPUTS` on the sampled route)."""
+    if n_inputs is None:
+        return DEFAULT_INPUTS if route == "sampled" else 0
+    if route not in ("sampled", None):
+        raise InputError(
+            "'n_inputs' applies to the sampled route only (route 'sampled' or 'auto' where it "
+            f"picks it). Got n_inputs={n_inputs!r} with route {route!r} instead."
+        )
+    integer = isinstance(n_inputs, (int, np.integer)) and not isinstance(n_inputs, bool)
+    if not integer or n_inputs < 0 or 0 < n_inputs < MIN_INPUTS:
+        raise InputError(
+            f"'n_inputs' must be 0 (Gaussian data side) or an integer >= {MIN_INPUTS} "
+            "(Monte-Carlo inputs for the spread of the features' quadratic forms; default "
+            f"{DEFAULT_INPUTS}). "
+            f"Got {n_inputs!r} instead."
+        )
+    return int(n_inputs)
+
+
+def _sampled_losses(
+    spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float, progress, n_inputs: int = 0
+):
     r"""The sampled route's means over the draws, ``excess_sem`` and the draws used per N.
 
     Draw d (stream ``child_sequence(root, Stream.SAMPLED, d)``) builds the kernel of the
@@ -299,10 +367,12 @@ def _sampled_losses(spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float
         if rows.size == 0:
             break
         seq = child_sequence(root, Stream.SAMPLED, d)
-        kernel, target, target_var = _averaged_moments(spec, int(nf[rows[-1]]), seq)
+        kernel, target, target_var, inputs = _averaged_moments(
+            spec, int(nf[rows[-1]]), seq, n_inputs
+        )
         for i in rows:
             n = int(nf[i])
-            ks = kernel_spectrum(kernel[:n, :n], target[:n], target_var)
+            ks = _spectrum(kernel, target, target_var, inputs, n)
             res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
             values["test_mse"][i, :, :, d] = res.test_mse
             values["kappa"][i, :, :, d] = res.kappa
@@ -310,7 +380,7 @@ def _sampled_losses(spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float
             done += 1
             if progress is not None:
                 progress(done, total)
-        del kernel, target
+        del kernel, target, inputs
         if rtol > 0 and d + 1 >= min(MIN_DRAWS, n_draws):
             for i in rows:
                 if _converged(values["test_mse"][i, :, :, : d + 1] - spec.noise_var, rtol):
@@ -335,8 +405,9 @@ def _sampled_losses(spec: ModelSpec, nf, ns, rg, root, n_draws: int, rtol: float
 def _draw_losses(spec: ModelSpec, nf, ns, rg, draws, n_draws: int, progress) -> dict:
     r"""The one-level loss of each draw on the grid: the machinery of both one-level uses.
 
-    ``draws`` yields ``(K, target, E[f_*^2])`` for N_max features (``target`` b, or a factor H
-    of E[bbᵀ]); for each N the leading N×N block and N rows are decomposed
+    ``draws`` yields ``(K, target, E[f_*^2], inputs)`` for N_max features (``target`` b, or a
+    factor H of E[bbᵀ]; ``inputs`` None or the spread correction's (φ(x_a), f_*(x_a)));
+    for each N the leading N×N block and N rows are decomposed
     (:func:`~scalinglaws.theory.nonlinear.kernel_spectrum`) and
     :func:`~scalinglaws.theory.nonlinear.one_level_loss` is evaluated in P and γ. Returns
     ``test_mse`` and ``kappa`` of shape (len(N), len(P), len(γ), n_draws);
@@ -345,9 +416,9 @@ def _draw_losses(spec: ModelSpec, nf, ns, rg, draws, n_draws: int, progress) -> 
     shape = (len(nf), ns.size, rg.size, n_draws)
     out = {"test_mse": np.empty(shape), "kappa": np.empty(shape)}
     done, total = 0, n_draws * len(nf)
-    for k, (kernel, target, target_var) in enumerate(draws):
+    for k, (kernel, target, target_var, inputs) in enumerate(draws):
         for i, n in enumerate(nf):
-            ks = kernel_spectrum(kernel[:n, :n], target[:n], target_var)
+            ks = _spectrum(kernel, target, target_var, inputs, int(n))
             res = one_level_loss(ks, ns[:, None], rg[None, :], noise_var=spec.noise_var)
             out["test_mse"][i, :, :, k] = res.test_mse
             out["kappa"][i, :, :, k] = res.kappa
@@ -397,6 +468,7 @@ def two_level_theory(
     n_reference: int | None = None,
     n_draws: int | None = None,
     draw_rtol: float | None = None,
+    n_inputs: int | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -424,7 +496,10 @@ def two_level_theory(
       error is at most ``draw_rtol`` (default :data:`DEFAULT_DRAW_RTOL`) of its mean excess,
       else at ``n_draws`` (``draw_rtol=0``: ``n_draws`` draws everywhere); the spread shrinks
       as N grows, so the costly large N stop first. Costs O(Σ_N D_N N³) (each draw one kernel
-      of the largest N still drawing, its leading blocks for the smaller N);
+      of the largest N still drawing, its leading blocks for the smaller N). Each draw's
+      one-level loss takes the spread of the features' quadratic forms into account from
+      ``n_inputs`` Monte-Carlo inputs (default :data:`DEFAULT_INPUTS`; 0: the Gaussian data
+      side; :mod:`~scalinglaws.theory.spread`), at O(n_inputs·N²) more per (draw, N);
     - ``"reference"``: the spectrum of a reference draw of ``n_reference`` features
       (:func:`reference_spectrum`, default ``max(4 * max(n_features), 1000)``, at least max N),
       biased where N exceeds the latent dimension by a few (the draw packs the kernel's part
@@ -456,16 +531,17 @@ def two_level_theory(
     route = resolve_route(spec, route, n_reference)
     draws = _check_draws(n_draws, route)
     rtol = _check_draw_rtol(draw_rtol, route)
+    n_inputs = _check_inputs(n_inputs, route)
     if route == "sampled":
         _cost.check_sampled(
             spec, grid.n_features, draws, max_memory=max_memory, allow_slow=allow_slow,
-            min_draws=MIN_DRAWS if rtol > 0 else None,
+            min_draws=MIN_DRAWS if rtol > 0 else None, n_inputs=n_inputs,
         )  # fmt: skip
         root = as_seed_sequence(rng)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             means, sem, used = _sampled_losses(
-                spec, grid.n_features, ns, rg, root, draws, rtol, progress
+                spec, grid.n_features, ns, rg, root, draws, rtol, progress, n_inputs
             )
         rewarn(caught, f"over {int(used.max())} draw(s) of the features")
         n_used = int(used[0]) if np.all(used == used[0]) else [int(u) for u in used]
@@ -475,7 +551,13 @@ def two_level_theory(
             source="two-level Gaussian equivalence (sampled draws of the features)",
             spec=spec,
             rng=root,
-            attrs={"route": route, "n_draws": n_used, "max_draws": draws, "draw_rtol": rtol},
+            attrs={
+                "route": route,
+                "n_draws": n_used,
+                "max_draws": draws,
+                "draw_rtol": rtol,
+                "n_inputs": n_inputs,
+            },
         )
     if route == "hermite":
         hs = hermite_spectrum(spec)
@@ -530,6 +612,7 @@ def predict_grid(
     route: str = "auto",
     n_draws: int | None = None,
     draw_rtol: float | None = None,
+    n_inputs: int | None = None,
     rng=0,
     max_memory=None,
     allow_slow: bool = False,
@@ -542,7 +625,8 @@ def predict_grid(
     of the features (``kappa`` is then NaN); ``"auto"`` picks ``"exact"`` where it applies and
     ``"two"`` otherwise. Data variables ``test_mse``, ``excess``, ``kappa``; ``attrs["level"]``.
     ``route``, ``n_draws`` and ``draw_rtol`` (``"two"`` only): the two-level theory's route and
-    the sampled route's most draws and its stopping error, see :func:`two_level_theory`.
+    the sampled route's most draws and its stopping error, see :func:`two_level_theory`;
+    ``n_inputs`` (``"two"`` on the sampled route, or ``"one"``) the spread correction's inputs.
     ``max_memory``, ``allow_slow`` and ``progress(done, total)`` as in :func:`two_level_theory`
     (work estimated above its memory limit, or above an hour for a grid, ten minutes for the
     kernels and eigendecompositions, is refused before it starts).
@@ -579,6 +663,11 @@ def predict_grid(
                 f"'{name}' applies to the two-level theory's sampled route only (level 'two'; "
                 f"level 'one' takes n_seeds). Got {name}={value!r} with level {level!r} instead."
             )
+    if n_inputs is not None and level == "exact":
+        raise InputError(
+            "'n_inputs' applies to the one- and two-level theories only (levels 'one', 'two'). "
+            f"Got n_inputs={n_inputs!r} with level {level!r} instead."
+        )
     grid = dict(n_features=n_features, n_samples=n_samples, ridges=ridges)
     common = dict(max_memory=max_memory, allow_slow=allow_slow, progress=progress)
     if level == "exact":
@@ -596,11 +685,13 @@ def predict_grid(
     elif level == "two":
         ds = two_level_theory(
             spec, **grid, route=route, n_reference=n_reference, n_draws=n_draws,
-            draw_rtol=draw_rtol, rng=rng,
+            draw_rtol=draw_rtol, n_inputs=n_inputs, rng=rng,
             **common,
         )  # fmt: skip
     else:
-        one = one_level_theory(spec, **grid, n_seeds=n_seeds, rng=rng, **common)
+        one = one_level_theory(
+            spec, **grid, n_seeds=n_seeds, rng=rng, n_inputs=n_inputs or 0, **common
+        )
         ds = one[["test_mse_mean", "excess_mean"]].rename(
             test_mse_mean="test_mse", excess_mean="excess"
         )

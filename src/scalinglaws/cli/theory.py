@@ -118,14 +118,23 @@ def _records(columns: dict) -> list[dict]:
     help="The most draws of the features for the sampled route (default 8; each N stops after "
     "3 once every cell's standard error is under 1 percent of its excess).",
 )
+@click.option(
+    "--inputs",
+    "n_inputs",
+    type=COUNT,
+    default=None,
+    help="Monte-Carlo inputs per draw for the spread of the features' quadratic forms "
+    "(docs/nonlinear-theory.md; default 4096 on the sampled route, 0 for --level one; 0: the "
+    "Gaussian data side).",
+)
 @click.option("--seed", type=COUNT, default=0, show_default=True, help="Root random seed.")
 @progress_option
 @allow_slow_option
 @max_memory_option
 @json_option
 def theory_command(
-    n_features, n_samples, ridge, details, level, seeds, n_reference, route, draws, seed,
-    progress, allow_slow, max_memory, as_json, **model,
+    n_features, n_samples, ridge, details, level, seeds, n_reference, route, draws, n_inputs,
+    seed, progress, allow_slow, max_memory, as_json, **model,
 ):  # fmt: skip
     """Predict the test loss on a grid of N × P × ridge from the deterministic equivalent."""
     import numpy as np
@@ -160,6 +169,7 @@ def theory_command(
             n_reference=n_reference,
             route=route if resolved == "two" else "auto",
             n_draws=draws,
+            n_inputs=n_inputs,
             rng=seed,
             max_memory=max_memory,
             allow_slow=allow_slow,

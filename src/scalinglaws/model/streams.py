@@ -55,6 +55,9 @@ class Stream(enum.IntEnum):
     #: The draws of features of the two-level theory's sampled route (below the root; draw d
     #: is its child d, with the features and the teacher below that).
     SAMPLED = 1_000_017
+    #: The Monte-Carlo inputs of the one-level theory's spread correction (below a draw's or a
+    #: seed's sequence; never the training or test inputs of a simulation).
+    SPREAD = 1_000_019
 
 
 #: Rows per independently seeded block in :func:`standard_normal_rows`.

@@ -194,7 +194,7 @@ def check_one_level(
 
 def check_sampled(
     spec: ModelSpec, n_features, n_draws: int, *, max_memory=None, allow_slow: bool = False,
-    min_draws: int | None = None,
+    min_draws: int | None = None, n_inputs: int = 0,
 ) -> None:  # fmt: skip
     """Refuse a sampled two-level theory (``bridges.equivalence``, ``route="sampled"``) that
     cannot fit in memory or would take too long.
@@ -207,7 +207,9 @@ def check_sampled(
     ``min_draws`` draws: where the cost is, at the largest N, the measured spread stops the
     drawing there (benchmarks/bench_sampled.py: 3-4 draws at N ≥ M), and the smaller N's extra
     draws cost a fraction of one (Σ_N N³ over N ≤ N_max/2 is an eighth of N_max³ per draw). Else
-    ``n_draws`` draws.
+    ``n_draws`` draws. With ``n_inputs`` (the spread correction) a draw also holds the features
+    at the inputs and their projections (2·n_inputs·N_max floats) and costs Σ_N 2·n_inputs·N²
+    flops more.
     """
     n_max = int(max(n_features))
     parameter = "'n_features'" if spec.teacher.is_linear else "'teacher_width', 'n_features'"
@@ -215,15 +217,40 @@ def check_sampled(
     count = f"{n_draws}" if draws == n_draws else f"{draws} to {n_draws}"
     what = f"The sampled two-level theory over {count} draw(s) at n_features = {n_max:,}"
     check_memory(
-        reference_bytes(spec, n_max), what=what, parameter=parameter, max_memory=max_memory
+        reference_bytes(spec, n_max) + spread_bytes(n_max, n_inputs),
+        what=what,
+        parameter=parameter + " or 'n_inputs'" if n_inputs else parameter,
+        max_memory=max_memory,
     )
     seconds = n_max * n_max * _entry_seconds(spec.activation)
-    seconds += sum(_eigh_seconds(n) for n in n_features)
+    seconds += sum(_eigh_seconds(n) + n_inputs * n * n * _SPREAD_FLOP_SECONDS for n in n_features)
     if not spec.teacher.is_linear:
         seconds += (
             n_max * _teacher_width(spec) * _cross_seconds(spec.activation, spec.teacher.activation)
         )
     _check_time(seconds * draws, what, parameter + " or 'n_draws'", allow_slow)
+
+
+#: Seconds per flop of the spread correction's projections (a BLAS-3 product; a conservative
+#: 1 GFLOP/s per thread, measured 3-10 GFLOP/s here).
+_SPREAD_FLOP_SECONDS = 2.0 / 1e9
+
+
+def spread_bytes(n_max: int, n_inputs: int) -> float:
+    """Peak bytes of the spread correction: the features at the inputs, their projections and
+    the squared projections (3·n_inputs·N_max floats)."""
+    return 3.0 * 8.0 * float(n_inputs) * float(n_max)
+
+
+def check_spread(n_max: int, n_inputs: int, *, max_memory=None) -> None:
+    """Refuse a spread correction whose inputs' features cannot fit (one-level theory)."""
+    if n_inputs:
+        check_memory(
+            spread_bytes(n_max, n_inputs),
+            what=f"The spread correction's {n_inputs:,} inputs at n_features = {n_max:,}",
+            parameter="'n_inputs'",
+            max_memory=max_memory,
+        )
 
 
 def check_pool_reference(

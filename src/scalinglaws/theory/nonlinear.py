@@ -56,6 +56,7 @@ from ..model.spectrum import Spectrum
 from . import _scaled
 from ._sums import SpectralSums, scaled_sums
 from .loss import TheoryResult, _as_points, broadcast_points, result_from_core
+from .spread import InputProjections, input_projections, spread_loss
 
 __all__ = [
     "KernelSpectrum",
@@ -91,6 +92,9 @@ class KernelSpectrum:
     explained : ndarray of shape (rank,), optional
         p_i = t_i²/s_i, the target power explained along each direction (Σ p_i ≤ E[f_*²]);
         computed from the others when not given.
+    inputs : InputProjections, optional
+        Monte-Carlo inputs in the eigenbasis; with them :func:`one_level_loss` takes the spread
+        of the features' quadratic forms into account (:mod:`~scalinglaws.theory.spread`).
     """
 
     eigenvalues: np.ndarray
@@ -98,6 +102,7 @@ class KernelSpectrum:
     target_var: float
     n_features: int
     explained: np.ndarray | None = field(default=None, repr=False)
+    inputs: InputProjections | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.explained is None:
@@ -116,6 +121,7 @@ class KernelSpectrum:
 
         return fields_dataset(self, dim="rank", source="kernel spectrum")
 
+
 def _scale_of(matrix: np.ndarray) -> float:
     """A power of 4 near the largest diagonal entry when it is far from 1 (exact rescaling)."""
     top = float(np.max(np.abs(np.diag(matrix)))) if matrix.size else 1.0
@@ -130,7 +136,14 @@ def _scale_of(matrix: np.ndarray) -> float:
     return float(4.0 ** np.round(np.log(top) / np.log(4.0)))
 
 
-def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -> KernelSpectrum:
+def kernel_spectrum(
+    kernel: np.ndarray,
+    target: np.ndarray,
+    target_var: float,
+    *,
+    inputs: np.ndarray | None = None,
+    input_target: np.ndarray | None = None,
+) -> KernelSpectrum:
     r"""Eigen-decompose K and project the target on its eigenvectors.
 
     Parameters
@@ -144,6 +157,12 @@ def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -
         (then :math:`t_i^2 = \|H^\top v_i\|^2`, non-negative by construction).
     target_var : float
         E[f_*²] (its expectation when ``target`` is a second-moment matrix).
+    inputs : ndarray of shape (n_inputs, n), optional
+        The features φ(x_a) at Monte-Carlo inputs x_a ~ the data: projected on the eigenvectors
+        (:class:`~scalinglaws.theory.spread.InputProjections`) for the spread correction.
+    input_target : ndarray of shape (n_inputs,) or (n_inputs, k)
+        With ``inputs``: f_*(x_a) for a target vector b, or rows Y(x_a) with f_* = Y·ξ when
+        ``target`` is a factor H with b = Hξ, ξ ~ N(0, I_k).
     """
     scale = _scale_of(kernel)
     with threads_for_eigh(kernel.shape[0]):
@@ -167,7 +186,14 @@ def kernel_spectrum(kernel: np.ndarray, target: np.ndarray, target_var: float) -
             f"The target's power inside the features' span exceeds its total by {-resid:.3g}: "
             "the kernel or the target moments are inaccurate; increase the quadrature nodes."
         )
-    return KernelSpectrum(evals, power, float(target_var), int(kernel.shape[0]), explained)
+    projected = None
+    if inputs is not None:
+        if input_target is None:
+            raise InputError("'input_target' is needed with 'inputs' (f_* at the same inputs).")
+        projected = input_projections(inputs, input_target, evecs, scaled, root)
+    return KernelSpectrum(
+        evals, power, float(target_var), int(kernel.shape[0]), explained, inputs=projected
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +214,7 @@ class OneLevelResult:
         from ..results import fields_dataset
 
         return fields_dataset(self, dim="point", source="one-level Gaussian equivalence")
+
 
 def _one_level_sums(spectrum: KernelSpectrum) -> SpectralSums:
     """§5 nodes of the one-level problem: levels s/s₁, teacher w̄² = t²/s² (λ₊σ_w² = Σ p s₁/s)."""
@@ -249,25 +276,37 @@ def one_level_loss(
     sigma2 = noise_var + spectrum.residual_var
     denom = 1.0 - df2 / ns
     pole = denom <= 1e-12
+    if spectrum.inputs is not None:
+        kappa = np.exp(np.minimum(t + sums.log_lambda_plus, 709.0))
+        kappa = np.where(at_zero, 0.0, kappa)
+        core = spread_loss(spectrum, spectrum.inputs, ns, rg, noise_var, kappa)
+        return _finish_one_level(core, ns, rg, spectrum, noise_var, shape, rank)
     with np.errstate(divide="ignore", over="ignore"):
         log_bias = np.where(
             at_zero, -np.inf, sums.log_lambda_plus + sums.log_teacher_var + 2 * np.minimum(t, 0.0)
         ) + np.log(f_bar)
         test_mse = np.where(pole, np.inf, (np.exp(log_bias) + sigma2) / np.where(pole, 1, denom))
         kappa = np.exp(t + sums.log_lambda_plus)
+    core = {"test_mse": test_mse, "kappa": kappa, "df1": df1, "df2": df2, "pole": pole}
+    return _finish_one_level(core, ns, rg, spectrum, noise_var, shape, rank)
+
+
+def _finish_one_level(core, ns, rg, spectrum, noise_var, shape, rank) -> OneLevelResult:
+    """Warn about poles and values beyond float64 once, and shape the result."""
+    pole = core["pole"]
     if np.any(pole):
         warn_numerical(
-            f"The one-level loss has a pole (ridge = 0 and n_samples = rank of K = {rank}) at "
-            f"{int(pole.sum())} point(s): returning inf. Use a ridge > 0.",
+            f"The one-level loss has a pole (ridge = 0 and n_samples = rank of K = {rank}, or "
+            f"the variance's denominator at zero) at {int(pole.sum())} point(s): returning inf. "
+            "Use a ridge > 0.",
+            stacklevel=4,
         )
-    core = {"test_mse": test_mse, "kappa": kappa, "excess": test_mse - noise_var, "pole": pole}
-    _scaled.warn(core, fields=("test_mse", "kappa"), stacklevel=4, poles=False)
-    out = {k: core[k].reshape(shape) for k in ("kappa", "test_mse", "excess")}
+    core["excess"] = core["test_mse"] - noise_var
+    _scaled.warn(core, fields=("test_mse", "kappa"), stacklevel=5, poles=False)
+    out = {k: core[k].reshape(shape) for k in ("kappa", "test_mse", "excess", "df1", "df2")}
     return OneLevelResult(
         n_samples=ns.reshape(shape),
         ridge=rg.reshape(shape),
-        df1=df1.reshape(shape),
-        df2=df2.reshape(shape),
         residual_var=spectrum.residual_var,
         **out,
     )
