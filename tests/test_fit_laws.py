@@ -131,12 +131,18 @@ def test_multistart_finds_the_optimum_a_default_start_misses():
     n, d = (g.ravel() for g in np.meshgrid(np.geomspace(1e7, 1e10, 8), np.geomspace(1e9, 1e12, 8)))
     loss = (e + a * n**-al + b * d**-be) * np.exp(0.01 * rng.standard_normal(n.size))
     frame = pd.DataFrame({"N": n, "D": d, "loss": loss})
-    guess = {"E": 1.0, "A": 1.0, "B": 1.0, "alpha": 0.5, "beta": 0.5}
-    single = fit_chinchilla(frame, n_bootstrap=0, starts=[guess])
+    # From α = β = 1 one start stalls where the fit is the constant E (measured with SciPy
+    # 1.17: objective 0.0128, E = 2.84). (The start α = β = 0.5 stalled with β = 3.11 under
+    # earlier SciPy releases and reaches the optimum with 1.17; what a single start finds
+    # depends on the optimizer's path, which is why the fits use 48.)
+    guess = {"E": 1.0, "A": 1.0, "B": 1.0, "alpha": 1.0, "beta": 1.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumericalWarning)  # the stalled start is warned about
+        single = fit_chinchilla(frame, n_bootstrap=0, starts=[guess])
     multi = fit_chinchilla(frame, n_bootstrap=0)
     assert single.n_starts == 1 and multi.n_starts == 48
-    assert single.objective > 5 * multi.objective  # measured 0.00318 vs 0.000546
-    assert single.params["beta"] > 2  # the D term died: beta ran off, B to 6e27
+    assert single.objective > 5 * multi.objective  # measured 0.0128 vs 0.000546
+    assert single.params["E"] > loss.min()  # the constant fit: E above the smallest loss
     assert_allclose([multi.params["alpha"], multi.params["beta"]], [al, be], rtol=0.15)
 
 
